@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The whole test run: installs what is missing, builds with ASan+UBSan and
+# runs every ctest suite on Debian 12 (OpenSSL 3.0, ngtcp2 0.12), then does
+# the same inside a Debian 13 chroot (OpenSSL 3.5, ngtcp2 1.x) made by
+# scripts/mkchroot.sh.  Exits non-zero if anything fails.
+#
+#   scripts/test.sh                 both platforms
+#   SSLQUIC_TEST_ONLY=bookworm scripts/test.sh    one platform (or trixie)
+#   SSLQUIC_CTEST_ARGS="-R crypto" scripts/test.sh  extra ctest arguments
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${SSLQUIC_BUILD_DIR:-$top/build/test}
+only=${SSLQUIC_TEST_ONLY:-}
+ctest_args=${SSLQUIC_CTEST_ARGS:-}
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake_args="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSLQUIC_SANITIZE=ON -DSSLQUIC_WERROR=ON"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+declare -A result
+banner() { printf '\n===== %s =====\n' "$*"; }
+t0=$(date +%s)
+
+"$top/scripts/deps.sh" || { echo "test: installing dependencies failed" >&2; exit 1; }
+
+if [ -z "$only" ] || [ "$only" = bookworm ]; then
+    banner "Debian 12: $(openssl version | cut -d' ' -f1-2), ngtcp2 $(pkg-config --modversion libngtcp2)"
+    rm -rf "$build/bookworm"
+    mkdir -p "$build"
+    log="$build/bookworm.log"
+    if ! cmake -S "$top" -B "$build/bookworm" $cmake_args >"$log" 2>&1; then
+        cat "$log"; result[bookworm]=FAIL
+    elif ! cmake --build "$build/bookworm" -j"$jobs" >"$log" 2>&1; then
+        cat "$log"; result[bookworm]=FAIL
+    elif (cd "$build/bookworm" && ctest --output-on-failure -j"$jobs" $ctest_args); then
+        result[bookworm]=pass
+    else
+        result[bookworm]=FAIL
+    fi
+fi
+
+if [ -z "$only" ] || [ "$only" = trixie ]; then
+    banner "Debian 13 chroot: OpenSSL 3.5, ngtcp2 1.x"
+    if [ "$(id -u)" != 0 ]; then
+        echo "##########################################################"
+        echo "## SKIPPED: the Debian 13 leg needs root (debootstrap,   ##"
+        echo "## chroot). Run scripts/test.sh as root to test it.      ##"
+        echo "##########################################################"
+        result[trixie]=SKIPPED
+    elif "$top/scripts/chroot-run.sh" sh -c "
+            set -e
+            echo \"\$(openssl version), ngtcp2 \$(pkg-config --modversion libngtcp2)\"
+            cmake -S /src -B /tmp/build $cmake_args >/tmp/configure.log 2>&1 || { cat /tmp/configure.log; exit 1; }
+            cmake --build /tmp/build -j$jobs >/tmp/build.log 2>&1 || { cat /tmp/build.log; exit 1; }
+            cd /tmp/build && ctest --output-on-failure -j$jobs $ctest_args"; then
+        result[trixie]=pass
+    else
+        result[trixie]=FAIL
+    fi
+fi
+
+banner "summary ($(( $(date +%s) - t0 )) s)"
+rc=0
+for k in bookworm trixie; do
+    [ -n "${result[$k]:-}" ] || continue
+    printf '%-10s %s\n' "$k" "${result[$k]}"
+    [ "${result[$k]}" = FAIL ] && rc=1
+done
+exit $rc
