@@ -919,6 +919,7 @@ int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
 
     *len = 0;
     *ecn = 0;
+    ngtcp2_path_storage_zero(ps); /* points the path at its own storage */
     if (c->close_pending)
         return write_close(c, buf, cap, len, ps, now);
     if (c->state == SSLQ_CONN_CLOSING) {
@@ -1126,6 +1127,15 @@ size_t sslq_conn_accept_queue_len(const sslq_conn *c)
     return c->accept_len;
 }
 
+unsigned sslq_conn_accept_queue_kinds(const sslq_conn *c)
+{
+    unsigned k = 0;
+
+    for (const sslq_stream *s = c->accept_head; s != NULL; s = s->accept_next)
+        k |= sslq_stream_is_uni(s) ? 2 : 1;
+    return k;
+}
+
 uint64_t sslq_conn_streams_left(const sslq_conn *c, int uni)
 {
     if (c->state != SSLQ_CONN_ESTABLISHED)
@@ -1231,4 +1241,29 @@ void sslq_stream_release(sslq_stream *s, uint64_t code)
     if (c->state >= SSLQ_CONN_CLOSING)
         s->closed = 1;
     stream_maybe_free(c, s);
+}
+
+void sslq_conn_set_msg_callback(sslq_conn *c,
+                                void (*cb)(int, int, int, const void *, size_t,
+                                           SSL *, void *))
+{
+    sslq_tls_set_user_msg_callback(c->tls, cb, NULL);
+}
+
+int sslq_conn_send_idle(const sslq_conn *c)
+{
+    for (const sslq_stream *s = c->streams; s != NULL; s = s->next) {
+        if (s->send_part != SSLQ_PART_OPEN &&
+            s->send_part != SSLQ_PART_FINISHED)
+            continue;
+        if (sslq_bufq_len(&s->send) > 0 || (s->fin_wanted && !s->fin_sent))
+            return 0;
+    }
+    return 1;
+}
+
+int sslq_conn_initiate_key_update(sslq_conn *c, uint64_t now)
+{
+    return ngtcp2_conn_initiate_key_update(c->nc, now) == 0 ? 0
+                                                             : SSLQ_ERR_PROTO;
 }

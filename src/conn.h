@@ -148,6 +148,17 @@ ngtcp2_conn *sslq_conn_ngtcp2(const sslq_conn *conn);
 /* The |owner| the connection was created with. */
 void *sslq_conn_owner(const sslq_conn *conn);
 
+/* The application's message callback for this connection's TLS. */
+void sslq_conn_set_msg_callback(sslq_conn *conn,
+                                void (*cb)(int, int, int, const void *, size_t,
+                                           SSL *, void *));
+
+/* 1 when every stream's data was sent and acknowledged (and every FIN). */
+int sslq_conn_send_idle(const sslq_conn *conn);
+
+/* Starts a 1-RTT key update.  0, or SSLQ_ERR_PROTO when not possible now. */
+int sslq_conn_initiate_key_update(sslq_conn *conn, uint64_t now);
+
 /* ---- streams ----------------------------------------------------------- */
 
 /* Opens a local stream (bidirectional unless |uni|).  SSLQ_ERR_WOULD_BLOCK
@@ -159,6 +170,8 @@ int sslq_conn_open_stream(sslq_conn *conn, int uni, sslq_stream **out);
  * queue; NULL when none. */
 sslq_stream *sslq_conn_accept_stream(sslq_conn *conn);
 size_t sslq_conn_accept_queue_len(const sslq_conn *conn);
+/* Which kinds wait in the accept queue: bit 0 bidirectional, bit 1 uni. */
+unsigned sslq_conn_accept_queue_kinds(const sslq_conn *conn);
 
 /* How many more local streams of each kind the peer lets us open now. */
 uint64_t sslq_conn_streams_left(const sslq_conn *conn, int uni);

@@ -24,4 +24,12 @@
 /* A short English text for |code| ("success" for 0). */
 const char *sslq_strerror(int code);
 
+/* Puts sslquic's reason |reason| (SSLQ_R_*) on the OpenSSL error queue,
+ * with the caller's file, line and function, as ERR_raise does. */
+void sslq_err_raise(int reason, const char *file, int line, const char *func);
+#define SSLQ_RAISE(reason) sslq_err_raise((reason), OPENSSL_FILE, OPENSSL_LINE, OPENSSL_FUNC)
+
+/* The SSLQ_R_* reason for an internal SSLQ_ERR_* code. */
+int sslq_err_reason(int code);
+
 #endif /* SSLQUIC_ERROR_H */

@@ -587,6 +587,28 @@ int sslq_tls_ctx_prepare(SSL_CTX *ctx)
     return 0;
 }
 
+int sslq_tls_ctx_set_user_keylog_callback(SSL_CTX *ctx,
+                                          SSL_CTX_keylog_cb_func cb)
+{
+    ctx_state *cs = ctx_state_get(ctx);
+
+    if (cs == NULL)
+        return SSLQ_ERR_INVALID_ARGUMENT;
+    cs->user_keylog = cb;
+    SSL_CTX_set_keylog_callback(ctx, shim_keylog_cb);
+    return 0;
+}
+
+SSL_CTX_keylog_cb_func sslq_tls_ctx_get_user_keylog_callback(const SSL_CTX *ctx)
+{
+    ctx_state *cs = ctx_state_get(ctx);
+
+    if (cs == NULL)
+        return SSL_CTX_get_keylog_callback(ctx);
+    keylog_reclaim((SSL_CTX *)ctx);
+    return cs->user_keylog;
+}
+
 int sslq_tls_ctx_set_user_msg_callback(SSL_CTX *ctx, sslq_tls_msg_cb cb,
                                        void *arg)
 {

@@ -103,6 +103,13 @@ typedef void (*sslq_tls_msg_cb)(int write_p, int version, int content_type,
  */
 int sslq_tls_ctx_prepare(SSL_CTX *ctx);
 
+/* The keylog callback the shim chains to on a prepared |ctx| (what
+ * SSL_CTX_set_keylog_callback means for a QUIC context), and the one in
+ * force.  SSLQ_ERR_INVALID_ARGUMENT if |ctx| is not prepared. */
+int sslq_tls_ctx_set_user_keylog_callback(SSL_CTX *ctx,
+                                          SSL_CTX_keylog_cb_func cb);
+SSL_CTX_keylog_cb_func sslq_tls_ctx_get_user_keylog_callback(const SSL_CTX *ctx);
+
 /*
  * The message callback the connections of |ctx| chain to (libssl has no
  * getter for its own, and the shim occupies it).  Takes effect for shims

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "reactor.h"
+
+struct sslq_engine {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t owner;
+    int depth;       /* re-entry count of the owner */
+    int refs;        /* guarded by refs_mu */
+    pthread_mutex_t refs_mu;
+    sslq_port *port;
+    int wake[2];
+    int polling;     /* a thread is in poll() */
+    void (*after_tick)(void *);
+    void *after_tick_arg;
+};
+
+int sslq_engine_new(sslq_engine **out)
+{
+    sslq_engine *e = calloc(1, sizeof(*e));
+    pthread_condattr_t ca;
+
+    if (e == NULL)
+        return SSLQ_ERR_NOMEM;
+    if (pipe(e->wake) != 0) {
+        free(e);
+        return SSLQ_ERR_NOMEM;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(e->wake[i], F_SETFL, fcntl(e->wake[i], F_GETFL) | O_NONBLOCK);
+        fcntl(e->wake[i], F_SETFD, FD_CLOEXEC);
+    }
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_mutex_init(&e->refs_mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    e->refs = 1;
+    *out = e;
+    return 0;
+}
+
+void sslq_engine_up(sslq_engine *e)
+{
+    pthread_mutex_lock(&e->refs_mu);
+    e->refs++;
+    pthread_mutex_unlock(&e->refs_mu);
+}
+
+void sslq_engine_down(sslq_engine *e)
+{
+    int last;
+
+    if (e == NULL)
+        return;
+    pthread_mutex_lock(&e->refs_mu);
+    last = --e->refs == 0;
+    pthread_mutex_unlock(&e->refs_mu);
+    if (!last)
+        return;
+    sslq_port_free(e->port);
+    close(e->wake[0]);
+    close(e->wake[1]);
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->mu);
+    pthread_mutex_destroy(&e->refs_mu);
+    free(e);
+}
+
+void sslq_engine_lock(sslq_engine *e)
+{
+    if (e->depth > 0 && pthread_equal(e->owner, pthread_self())) {
+        e->depth++;
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->owner = pthread_self();
+    e->depth = 1;
+}
+
+void sslq_engine_unlock(sslq_engine *e)
+{
+    if (--e->depth > 0)
+        return;
+    pthread_mutex_unlock(&e->mu);
+}
+
+sslq_port *sslq_engine_port(const sslq_engine *e)
+{
+    return e->port;
+}
+
+void sslq_engine_set_port(sslq_engine *e, sslq_port *port)
+{
+    e->port = port;
+}
+
+void sslq_engine_set_after_tick(sslq_engine *e, void (*fn)(void *), void *arg)
+{
+    e->after_tick = fn;
+    e->after_tick_arg = arg;
+}
+
+void sslq_engine_tick(sslq_engine *e)
+{
+    if (e->port != NULL)
+        sslq_port_tick(e->port, sslq_now());
+    if (e->after_tick != NULL)
+        e->after_tick(e->after_tick_arg);
+}
+
+void sslq_engine_wake(sslq_engine *e)
+{
+    char c = 0;
+
+    pthread_cond_broadcast(&e->cv);
+    if (e->polling)
+        (void)!write(e->wake[1], &c, 1);
+}
+
+static int ms_until(uint64_t t, uint64_t now)
+{
+    uint64_t ms;
+
+    if (t == UINT64_MAX)
+        return -1;
+    if (t <= now)
+        return 0;
+    ms = (t - now + 999999) / 1000000;
+    return ms > 60000 ? 60000 : (int)ms;
+}
+
+/* Sleeps on the condition variable until |t| (or a broadcast).  The lock is
+ * held once here: blocking calls never re-enter. */
+static void cond_sleep(sslq_engine *e, uint64_t t)
+{
+    struct timespec ts;
+    int depth = e->depth;
+
+    if (t == UINT64_MAX)
+        t = sslq_now() + 60000000000ULL;
+    ts.tv_sec = (time_t)(t / 1000000000ULL);
+    ts.tv_nsec = (long)(t % 1000000000ULL);
+    e->depth = 0;
+    pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+    e->owner = pthread_self();
+    e->depth = depth;
+}
+
+int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
+                     uint64_t deadline)
+{
+    for (;;) {
+        uint64_t now, t;
+        int fd;
+
+        sslq_engine_tick(e);
+        pthread_cond_broadcast(&e->cv);
+        if (ready(arg))
+            return 1;
+        now = sslq_now();
+        if (now >= deadline)
+            return 0;
+        t = e->port ? sslq_port_next_timeout(e->port) : UINT64_MAX;
+        if (deadline < t)
+            t = deadline;
+        fd = e->port && sslq_port_udp(e->port)
+                 ? sslq_udp_get_fd(sslq_port_udp(e->port))
+                 : -1;
+        if (fd < 0 && t == UINT64_MAX)
+            return SSLQ_ERR_IO;
+        if (e->polling) {
+            cond_sleep(e, t);
+            continue;
+        }
+        {
+            struct pollfd pfd[2];
+            int depth = e->depth, n = 0;
+            char buf[64];
+
+            if (fd >= 0) {
+                pfd[n].fd = fd;
+                pfd[n].events = POLLIN;
+                if (sslq_port_write_pending(e->port))
+                    pfd[n].events |= POLLOUT;
+                n++;
+            }
+            pfd[n].fd = e->wake[0];
+            pfd[n].events = POLLIN;
+            n++;
+            e->polling = 1;
+            e->depth = 0;
+            pthread_mutex_unlock(&e->mu);
+            if (poll(pfd, (nfds_t)n, ms_until(t, now)) > 0 &&
+                (pfd[n - 1].revents & POLLIN))
+                while (read(e->wake[0], buf, sizeof(buf)) > 0)
+                    ;
+            pthread_mutex_lock(&e->mu);
+            e->owner = pthread_self();
+            e->depth = depth;
+            e->polling = 0;
+        }
+    }
+}
