@@ -48,21 +48,35 @@ if [ -z "$only" ] || [ "$only" = trixie ]; then
         echo "## chroot). Run scripts/test.sh as root to test it.      ##"
         echo "##########################################################"
         result[trixie]=SKIPPED
-    elif "$top/scripts/chroot-run.sh" sh -c "
+    elif rm -rf "$build/trixie" && "$top/scripts/chroot-run.sh" --bind "$build/trixie:/build" sh -c "
             set -e
             echo \"\$(openssl version), ngtcp2 \$(pkg-config --modversion libngtcp2)\"
-            cmake -S /src -B /tmp/build $cmake_args >/tmp/configure.log 2>&1 || { cat /tmp/configure.log; exit 1; }
-            cmake --build /tmp/build -j$jobs >/tmp/build.log 2>&1 || { cat /tmp/build.log; exit 1; }
-            cd /tmp/build && ctest --output-on-failure -j$jobs $ctest_args"; then
+            cmake -S /src -B /build $cmake_args >/build/configure.log 2>&1 || { cat /build/configure.log; exit 1; }
+            cmake --build /build -j$jobs >/build/build.log 2>&1 || { cat /build/build.log; exit 1; }
+            cd /build && ctest --output-on-failure -j$jobs $ctest_args"; then
         result[trixie]=pass
     else
         result[trixie]=FAIL
     fi
 fi
 
+# ---- cross-platform conformance (tests/conformance, scripts/cross.sh) ----
+# sslquic on OpenSSL 3.0 (the bookworm build) against native OpenSSL 3.5 (the
+# trixie build), both roles; needs both legs built, so only when both ran.
+if [ -n "${result[bookworm]:-}" ] && [ -n "${result[trixie]:-}" ] &&
+   [ "${result[trixie]}" != SKIPPED ]; then
+    banner "cross: sslquic on OpenSSL 3.0 <-> native OpenSSL 3.5"
+    if "$top/scripts/cross.sh" "$build"; then
+        result[cross]=pass
+    else
+        result[cross]=FAIL
+    fi
+fi
+# ---- end cross-platform conformance ----
+
 banner "summary ($(( $(date +%s) - t0 )) s)"
 rc=0
-for k in bookworm trixie; do
+for k in bookworm trixie cross; do  # cross: see the conformance block above
     [ -n "${result[$k]:-}" ] || continue
     printf '%-10s %s\n' "$k" "${result[$k]}"
     [ "${result[$k]}" = FAIL ] && rc=1

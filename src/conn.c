@@ -49,10 +49,15 @@ void sslq_conn_config_default(sslq_conn_config *cfg)
     cfg->handshake_timeout_ms = 10000;
     cfg->max_streams_bidi = 100;
     cfg->max_streams_uni = 100;
-    cfg->stream_window = 256 * 1024;
-    cfg->conn_window = 1024 * 1024;
-    cfg->max_stream_window = 6 * 1024 * 1024;
-    cfg->max_conn_window = 16 * 1024 * 1024;
+    /* Windows are credit, not memory: memory is only used when the
+     * application stops reading.  Starting large matters for OpenSSL 3.5
+     * peers, whose sending stalls for seconds once a stream exhausts its
+     * window even after MAX_STREAM_DATA raises it (seen with 3.5.9); a
+     * window the sender never reaches avoids that on fast paths. */
+    cfg->stream_window = 4 * 1024 * 1024;
+    cfg->conn_window = 8 * 1024 * 1024;
+    cfg->max_stream_window = 16 * 1024 * 1024;
+    cfg->max_conn_window = 32 * 1024 * 1024;
     cfg->stream_send_buffer = 1024 * 1024;
     cfg->version = NGTCP2_PROTO_VER_V1;
 }

@@ -251,8 +251,10 @@ static int conn_handshake(sslq_conn_obj *co)
     int rv = -1;
 
     sslq_engine_lock(co->base.eng);
-    if (!conn_start(co))
+    if (!conn_start(co)) {
+        rv = 0; /* failed before anything started */
         goto out;
+    }
     if (conn_established(co)) {
         rv = 1;
         goto out;
@@ -319,6 +321,9 @@ int SSLQ_is_connection(SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    /* OpenSSL 3.5 also queues an error when asked about a listener. */
+    if (o != NULL && (o->kind == SSLQ_OBJ_LISTENER || o->kind == SSLQ_OBJ_DOMAIN))
+        SSLQ_RAISE(SSLQ_R_NOT_A_CONNECTION);
     return o != NULL && o->kind == SSLQ_OBJ_CONN;
 }
 
@@ -328,7 +333,10 @@ SSL *SSLQ_get0_connection(SSL *s)
 
     if (co != NULL)
         return co->base.ssl;
-    return sslq_obj_get(s) == NULL ? s : NULL;
+    if (sslq_obj_get(s) == NULL)
+        return s;
+    SSLQ_RAISE(SSLQ_R_NOT_A_CONNECTION);
+    return NULL;
 }
 
 int SSLQ_set1_initial_peer_addr(SSL *s, const BIO_ADDR *addr)
@@ -419,7 +427,7 @@ int SSLQ_connect(SSL *ssl)
         if (l == NULL || !l->client_only) {
             o->last_error = SSL_ERROR_SSL;
             SSLQ_RAISE(SSLQ_R_WRONG_METHOD);
-            return -1;
+            return 0;
         }
         co->is_server = 0;
     }
@@ -1388,7 +1396,7 @@ int SSLQ_get_conn_close_info(SSL *ssl, SSL_CONN_CLOSE_INFO *info,
     if (co == NULL) {
         SSLQ_RAISE(ssl == NULL ? SSLQ_R_PASSED_NULL_PARAMETER
                                : SSLQ_R_NOT_A_CONNECTION);
-        return 0;
+        return -1;
     }
     if (info == NULL || info_len < sizeof(*info)) {
         SSLQ_RAISE(SSLQ_R_PASSED_INVALID_ARGUMENT);
@@ -1419,12 +1427,20 @@ int SSLQ_get_shutdown(const SSL *ssl)
 
     if (sslq_obj_get(ssl) == NULL)
         return SSL_get_shutdown(ssl);
-    if (co == NULL || co->conn == NULL)
+    if (co == NULL) {
+        SSLQ_RAISE(SSLQ_R_NOT_A_CONNECTION);
+        return 0;
+    }
+    if (co->conn == NULL)
         return 0;
     sslq_engine_lock(co->base.eng);
     ci = sslq_conn_close_info(co->conn);
+    /* A peer's close ends the connection both ways, as does the end of our
+     * own closing period. */
     if (ci->set)
-        rv = ci->remote ? SSL_RECEIVED_SHUTDOWN : SSL_SENT_SHUTDOWN;
+        rv = ci->remote || sslq_conn_state(co->conn) == SSLQ_CONN_CLOSED
+                 ? SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN
+                 : SSL_SENT_SHUTDOWN;
     sslq_engine_unlock(co->base.eng);
     return rv;
 }

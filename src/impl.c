@@ -306,14 +306,15 @@ int SSLQ_get_event_timeout(SSL *s, struct timeval *tv, int *is_infinite)
     }
     if (o != NULL) {
         sslq_engine_lock(o->eng);
-        if (port_of(o) != NULL)
+        /* Until its first step an engine asks to be stepped at once. */
+        if (!sslq_engine_ticked(o->eng))
+            t = 0;
+        else if (port_of(o) != NULL)
             t = sslq_port_next_timeout(port_of(o));
         sslq_engine_unlock(o->eng);
     }
     if (t == UINT64_MAX) {
-        *is_infinite = 1;
-        tv->tv_sec = 0;
-        tv->tv_usec = 0;
+        *is_infinite = 1; /* *tv is left as it was, as OpenSSL 3.5 does */
         return 1;
     }
     now = sslq_now();
@@ -365,8 +366,10 @@ int SSLQ_net_read_desired(SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
-    /* A QUIC endpoint always wants to hear from the network. */
-    return o != NULL && port_of(o) != NULL;
+    /* Once running, a QUIC endpoint always wants to hear from the
+     * network. */
+    return o != NULL && port_of(o) != NULL && sslq_engine_ticked(o->eng) &&
+           pollable_fd(o) >= 0;
 }
 
 int SSLQ_net_write_desired(SSL *s)
@@ -554,9 +557,11 @@ int SSLQ_is_server(const SSL *s)
 
     if (o == NULL)
         return SSL_is_server(s);
-    if (co != NULL)
-        return co->is_server;
-    return sslq_ctx_quic_role(SSL_get_SSL_CTX(s)) == SSLQ_CTX_SERVER;
+    if (co == NULL)
+        return 0; /* a listener or domain is no endpoint of a handshake */
+    /* OpenSSL 3.5 reports a connection that has not started as a server,
+     * client or not. */
+    return co->conn != NULL ? sslq_conn_is_server(co->conn) : 1;
 }
 
 int SSLQ_in_init(const SSL *s)

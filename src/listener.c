@@ -373,11 +373,13 @@ size_t SSLQ_get_accept_connection_queue_len(SSL *ssl)
     sslq_listener_obj *l = listener_of(ssl);
     size_t n;
 
-    if (l == NULL)
+    if (l == NULL) {
+        if (sslq_obj_get(ssl) != NULL)
+            SSLQ_RAISE(SSLQ_R_NOT_A_LISTENER);
         return 0;
+    }
+    /* A point-in-time count: no event processing (OpenSSL 3.5 does none). */
     sslq_engine_lock(l->base.eng);
-    if (l->base.event_mode != SSL_VALUE_EVENT_HANDLING_MODE_EXPLICIT)
-        sslq_engine_tick(l->base.eng);
     n = l->nready;
     sslq_engine_unlock(l->base.eng);
     return n;

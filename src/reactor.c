@@ -19,6 +19,7 @@ struct sslq_engine {
     sslq_port *port;
     int wake[2];
     int polling;     /* a thread is in poll() */
+    int ticked;      /* made at least one step */
     void (*after_tick)(void *);
     void *after_tick_arg;
 };
@@ -110,8 +111,14 @@ void sslq_engine_set_after_tick(sslq_engine *e, void (*fn)(void *), void *arg)
     e->after_tick_arg = arg;
 }
 
+int sslq_engine_ticked(const sslq_engine *e)
+{
+    return e->ticked;
+}
+
 void sslq_engine_tick(sslq_engine *e)
 {
+    e->ticked = 1;
     if (e->port != NULL)
         sslq_port_tick(e->port, sslq_now());
     if (e->after_tick != NULL)

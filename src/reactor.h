@@ -42,6 +42,9 @@ void sslq_engine_set_port(sslq_engine *eng, sslq_port *port);
  * reaps connections that died before being accepted).  One hook. */
 void sslq_engine_set_after_tick(sslq_engine *eng, void (*fn)(void *), void *arg);
 
+/* 1 once the engine made its first step. */
+int sslq_engine_ticked(const sslq_engine *eng);
+
 /* One step: read what the socket has, fire timers, send.  Lock held. */
 void sslq_engine_tick(sslq_engine *eng);
 

@@ -293,6 +293,198 @@ static void test_accepted_connection_reports_listener_and_version(void **state)
     assert_int_equal(sv.failures, 0);
 }
 
+/* ---- threads: one thread accepts while others read and write ------------ */
+
+typedef struct conn_job {
+    SSL *conn;
+    int ok;
+} conn_job;
+
+static void *serve_one(void *arg)
+{
+    conn_job *j = arg;
+    unsigned char buf[16384];
+    size_t n, w;
+
+    j->ok = 1;
+    while (SSLQ_read_ex(j->conn, buf, sizeof(buf), &n))
+        if (!SSLQ_write_ex(j->conn, buf, n, &w) || w != n)
+            j->ok = 0;
+    if (SSLQ_get_error(j->conn, 0) != SSL_ERROR_ZERO_RETURN ||
+        !SSLQ_stream_conclude(j->conn, 0) || SSLQ_shutdown(j->conn) != 1)
+        j->ok = 0;
+    SSLQ_free(j->conn);
+    return NULL;
+}
+
+enum { NTHREADS = 8, PAYLOAD = 48 * 1024 };
+
+typedef struct threaded_server {
+    server sv;
+    pthread_t workers[NTHREADS];
+    conn_job jobs[NTHREADS];
+} threaded_server;
+
+static void *accept_loop(void *arg)
+{
+    threaded_server *ts = arg;
+
+    for (int i = 0; i < NTHREADS; i++) {
+        ts->jobs[i].conn = SSLQ_accept_connection(ts->sv.listener, 0);
+        if (ts->jobs[i].conn == NULL)
+            break;
+        pthread_create(&ts->workers[i], NULL, serve_one, &ts->jobs[i]);
+    }
+    return NULL;
+}
+
+typedef struct client_job {
+    const server *sv;
+    SSL_CTX *ctx;
+    int ok;
+} client_job;
+
+static void *client_run(void *arg)
+{
+    client_job *cj = arg;
+    unsigned char out[PAYLOAD], in[PAYLOAD + 1];
+    size_t got = 0, n, w;
+    int fd;
+    SSL *c = client_connect(cj->ctx, cj->sv, &fd);
+
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = (unsigned char)(i ^ (uintptr_t)cj);
+    cj->ok = SSLQ_write_ex2(c, out, sizeof(out), SSL_WRITE_FLAG_CONCLUDE, &w) &&
+             w == sizeof(out);
+    while (SSLQ_read_ex(c, in + got, sizeof(in) - got, &n))
+        got += n;
+    cj->ok = cj->ok && got == sizeof(out) && memcmp(in, out, got) == 0 &&
+             SSLQ_get_error(c, 0) == SSL_ERROR_ZERO_RETURN;
+    SSLQ_shutdown(c);
+    SSLQ_free(c);
+    close(fd);
+    return NULL;
+}
+
+static void test_accept_thread_and_worker_threads_share_a_listener(void **state)
+{
+    threaded_server *ts = calloc(1, sizeof(*ts));
+    pthread_t acceptor, clients[NTHREADS];
+    client_job cj[NTHREADS];
+    SSL_CTX *ctx;
+
+    (void)state;
+    /* The server's own thread is not used: the acceptor replaces it. */
+    memset(&ts->sv, 0, sizeof(ts->sv));
+    ts->sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    assert_true(sslq_test_pki_use_server(ts->sv.ctx, pki));
+    SSL_CTX_set_alpn_select_cb(ts->sv.ctx, select_alpn, NULL);
+    ts->sv.listener = SSLQ_new_listener(ts->sv.ctx, 0);
+    ts->sv.fd = udp_socket(&ts->sv.addr, 1);
+    assert_true(SSLQ_set_fd(ts->sv.listener, ts->sv.fd));
+    assert_int_equal(pthread_create(&acceptor, NULL, accept_loop, ts), 0);
+    ctx = client_ctx();
+    for (int i = 0; i < NTHREADS; i++) {
+        cj[i].sv = &ts->sv;
+        cj[i].ctx = ctx;
+        assert_int_equal(pthread_create(&clients[i], NULL, client_run, &cj[i]),
+                         0);
+    }
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_join(clients[i], NULL);
+    pthread_join(acceptor, NULL);
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(ts->workers[i], NULL);
+        assert_true(cj[i].ok);
+        assert_true(ts->jobs[i].ok);
+    }
+    SSLQ_free(ts->sv.listener);
+    SSL_CTX_free(ts->sv.ctx);
+    SSL_CTX_free(ctx);
+    close(ts->sv.fd);
+    free(ts);
+}
+
+/* ---- a client-only listener: many outgoing connections, one socket ------ */
+
+static void test_client_only_listener_carries_ten_connections_on_one_socket(void **state)
+{
+    enum { N = 10 };
+    server sv;
+    SSL_CTX *ctx;
+    SSL *l, *c[N];
+    BIO_ADDR *peer = BIO_ADDR_new();
+    struct sockaddr_in caddr;
+    int cfd;
+    unsigned char in[64];
+
+    (void)state;
+    assert_int_equal(start_server(&sv, N, 0), 0);
+    ctx = client_ctx();
+    l = SSLQ_new_listener(ctx, 0);
+    assert_non_null(l);
+    cfd = udp_socket(&caddr, 1);
+    assert_true(SSLQ_set_fd(l, cfd));
+    /* A client-only listener accepts nothing, at once. */
+    assert_null(SSLQ_accept_connection(l, SSL_ACCEPT_CONNECTION_NO_BLOCK));
+    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &sv.addr.sin_addr, 4,
+                                 sv.addr.sin_port));
+    for (int i = 0; i < N; i++) {
+        size_t w;
+
+        c[i] = SSLQ_new_from_listener(l, 0);
+        assert_non_null(c[i]);
+        assert_ptr_equal(SSLQ_get0_listener(c[i]), l);
+        assert_true(SSLQ_set1_initial_peer_addr(c[i], peer));
+        assert_int_equal(SSLQ_set_alpn_protos(c[i], alpn, sizeof(alpn)), 0);
+        assert_true(SSLQ_set1_host(c[i], "localhost"));
+        assert_int_equal(SSLQ_connect(c[i]), 1);
+        assert_false(SSLQ_is_server(c[i]));
+        assert_int_equal(SSLQ_get_fd(l), cfd);
+        assert_true(SSLQ_write_ex2(c[i], &i, sizeof(i), SSL_WRITE_FLAG_CONCLUDE,
+                                   &w));
+    }
+    for (int i = 0; i < N; i++) {
+        size_t n, got = 0;
+        int v;
+
+        while (SSLQ_read_ex(c[i], in + got, sizeof(in) - got, &n))
+            got += n;
+        assert_int_equal(got, sizeof(int));
+        memcpy(&v, in, sizeof(v));
+        assert_int_equal(v, i);
+        assert_int_equal(SSLQ_shutdown(c[i]), 1);
+        SSLQ_free(c[i]);
+    }
+    BIO_ADDR_free(peer);
+    SSLQ_free(l);
+    close(cfd);
+    SSL_CTX_free(ctx);
+    stop_server(&sv);
+    assert_int_equal(sv.failures, 0);
+    assert_int_equal(sv.served, N);
+}
+
+static void test_new_from_listener_refuses_flags_and_server_context_connect(void **state)
+{
+    SSL_CTX *ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    SSL *l = SSLQ_new_listener(ctx, 0), *c;
+
+    (void)state;
+    ERR_clear_error();
+    assert_null(SSLQ_new_from_listener(l, 1));
+    assert_int_equal(ERR_peek_error(), 0);
+    c = SSLQ_new_from_listener(l, 0);
+    assert_non_null(c);
+    assert_true(SSLQ_is_server(c)); /* until it connects, as 3.5 says */
+    assert_true(SSLQ_connect(c) <= 0);
+    assert_int_equal(SSLQ_get_error(c, -1), SSL_ERROR_SSL);
+    SSLQ_free(c);
+    SSLQ_free(l);
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -315,6 +507,11 @@ int main(void)
         cmocka_unit_test(test_listener_refuses_data_calls),
         cmocka_unit_test(test_null_and_wrong_objects_fail_cleanly),
         cmocka_unit_test(test_accepted_connection_reports_listener_and_version),
+        cmocka_unit_test(test_accept_thread_and_worker_threads_share_a_listener),
+        cmocka_unit_test(
+            test_client_only_listener_carries_ten_connections_on_one_socket),
+        cmocka_unit_test(
+            test_new_from_listener_refuses_flags_and_server_context_connect),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

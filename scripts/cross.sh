@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Cross-platform conformance: the Debian 12 build's sslquic programs (OpenSSL
+# 3.0 + sslquic) against the Debian 13 build's native programs (OpenSSL 3.5
+# alone), over loopback, in both roles, then the listener probe of each side
+# compared line for line.  Needs both legs of scripts/test.sh built (BUILD/
+# bookworm on the host, BUILD/trixie for the chroot, mounted there at /build)
+# and root for the chroot.  Prints a table; exits non-zero on any failure.
+#
+#   scripts/cross.sh [BUILD_DIR]      default: $SSLQUIC_BUILD_DIR or build/test
+#   SSLQUIC_CROSS_SIZES="1 1048576" scripts/cross.sh   fewer echo sizes
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-${SSLQUIC_BUILD_DIR:-$top/build/test}}" 2>/dev/null && pwd) || {
+    echo "cross: build directory ${1:-${SSLQUIC_BUILD_DIR:-$top/build/test}} missing" >&2
+    exit 1
+}
+conf=$top/tests/conformance
+. "$conf/lib.sh"
+sizes=${SSLQUIC_CROSS_SIZES:-1 1048576 104857600}
+
+host=$build/bookworm/tests/conformance           # run on the host
+tri=/build/tests/conformance                     # run in the chroot
+missing=0
+for p in echo_server echo_client poll_server probe_listener; do
+    [ -x "$host/$p-sslquic" ] || { echo "cross: missing $host/$p-sslquic" >&2; missing=1; }
+    [ -x "$build/trixie/tests/conformance/$p-native" ] ||
+        { echo "cross: missing $build/trixie/tests/conformance/$p-native" >&2; missing=1; }
+done
+[ $missing -eq 0 ] || exit 1
+[ "$(id -u)" = 0 ] || { echo "cross: needs root (chroot)" >&2; exit 1; }
+
+# The work dir lives in the trixie build tree so the chroot sees it too.
+work=$(mktemp -d "$build/trixie/cross.XXXXXX") || exit 1
+inside=/build/$(basename "$work")
+logs=$build/cross-logs
+rm -rf "$logs" && mkdir -p "$logs"
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+conf_make_certs "$work" || exit 1
+chroot_wrap="$top/scripts/chroot-run.sh --bind $build/trixie:/build"
+
+declare -a rows
+fails=0
+case_start=$SECONDS
+record() { # record NAME SERVER CLIENT SIZE RC LOG
+    local r=pass secs=$((SECONDS - case_start))
+    case_start=$SECONDS
+    if [ "$5" -ne 0 ]; then
+        r=FAIL
+        fails=$((fails + 1))
+        echo "----- $1: $2 server, $3 client, $4 -----"
+        cat "$6"
+    fi
+    rows+=("$(printf '%-7s %-18s %-18s %-10s %-6s %ss' "$1" "$2" "$3" "$4" "$r" "$secs")")
+}
+human() {
+    case "$1" in
+    104857600) echo 100MiB ;; 1048576) echo 1MiB ;; 65536) echo 64KiB ;; *) echo "${1}B" ;;
+    esac
+}
+
+S30="sslquic/3.0" N35="native/3.5"
+for bytes in $sizes; do
+    h=$(human "$bytes")
+    log=$logs/echo-$h-sslquic-native.log
+    "$conf/run_pair.sh" --work "$work" --bytes "$bytes" \
+        --client-wrap "$chroot_wrap" --client-view "$inside" \
+        "$host/echo_server-sslquic" "$tri/echo_client-native" >"$log" 2>&1
+    record echo "$S30" "$N35" "$h" $? "$log"
+    log=$logs/echo-$h-native-sslquic.log
+    "$conf/run_pair.sh" --work "$work" --bytes "$bytes" \
+        --server-wrap "$chroot_wrap" --server-view "$inside" \
+        "$tri/echo_server-native" "$host/echo_client-sslquic" >"$log" 2>&1
+    record echo "$N35" "$S30" "$h" $? "$log"
+done
+
+log=$logs/poll50-sslquic-native.log
+"$conf/run_pair.sh" --work "$work" --bytes 65536 --parallel 50 \
+    --client-wrap "$chroot_wrap" --client-view "$inside" \
+    "$host/poll_server-sslquic" "$tri/echo_client-native" >"$log" 2>&1
+record poll50 "$S30" "$N35" "50x64KiB" $? "$log"
+log=$logs/poll50-native-sslquic.log
+"$conf/run_pair.sh" --work "$work" --bytes 65536 --parallel 50 \
+    --server-wrap "$chroot_wrap" --server-view "$inside" \
+    "$tri/poll_server-native" "$host/echo_client-sslquic" >"$log" 2>&1
+record poll50 "$N35" "$S30" "50x64KiB" $? "$log"
+
+log=$logs/probe.log
+"$conf/run_probe.sh" --work "$work" --wrap-ref "$chroot_wrap" --view-ref "$inside" \
+    "$tri/probe_listener-native" "$host/probe_listener-sslquic" >"$log" 2>&1
+record probe "$N35 (ref)" "$S30" "-" $? "$log"
+
+echo
+printf '%-7s %-18s %-18s %-10s %-6s %s\n' case server client size result time
+for r in "${rows[@]}"; do echo "$r"; done
+echo "cross: ${#rows[@]} cases, $fails failed (logs: $logs)"
+[ $fails -eq 0 ]
