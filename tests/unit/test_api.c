@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include <openssl/err.h>
 
 #include "helper_pki.h"
+#include "object.h"
 #include "sslquic/sslquic.h"
 
 static const unsigned char alpn[] = {4, 't', 'e', 's', 't'};
@@ -485,6 +487,261 @@ static void test_new_from_listener_refuses_flags_and_server_context_connect(void
     ERR_clear_error();
 }
 
+/* ---- a flood of Initials ------------------------------------------------- */
+
+/* A well-formed client Initial (1200 bytes) whose protected payload is
+ * noise: it passes every header check and fails only to decrypt. */
+static void forged_initial(unsigned char *p, size_t len, unsigned seed)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        p[i] = (unsigned char)((seed * 2654435761u) >> (i % 24)) ^ (unsigned char)i;
+    p[0] = 0xc3;                      /* long header, Initial, 4-byte PN */
+    p[1] = 0; p[2] = 0; p[3] = 0; p[4] = 1; /* QUIC v1 */
+    p[5] = 8;                         /* DCID length */
+    memcpy(p + 6, &seed, sizeof(seed));
+    p[14] = 8;                        /* SCID length */
+    p[23] = 0;                        /* no token */
+    p[24] = 0x40 | (unsigned char)((len - 26) >> 8); /* 2-byte length */
+    p[25] = (unsigned char)(len - 26);
+}
+
+/* Connections the listener's port holds now (internal counter: RSS says
+ * nothing under ASan, whose quarantine keeps freed memory). */
+static sslq_port_stats listener_stats(SSL *listener)
+{
+    sslq_port_stats st;
+
+    sslq_port_get_stats(sslq_engine_port(sslq_obj_get(listener)->eng), &st);
+    return st;
+}
+
+static uint64_t live_conns(SSL *listener)
+{
+    return listener_stats(listener).conns_live;
+}
+
+static void test_initial_flood_from_many_addresses_stays_under_pending_cap(void **state)
+{
+    enum { SOURCES = 50, PER_SOURCE = 60, CAP = 8 };
+    server sv;
+    SSL_CTX *ctx;
+    SSL *c;
+    int socks[SOURCES], fd;
+    unsigned char pkt[1200];
+    uint64_t most = 0;
+    size_t w, n, got = 0;
+    uint64_t v = 0;
+    char in[8];
+
+    (void)state;
+    /* The serving thread starts only after the flood. */
+    memset(&sv, 0, sizeof(sv));
+    sv.conns = 1;
+    sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    assert_true(sslq_test_pki_use_server(sv.ctx, pki));
+    SSL_CTX_set_alpn_select_cb(sv.ctx, select_alpn, NULL);
+    sv.listener = SSLQ_new_listener(sv.ctx, SSL_LISTENER_FLAG_NO_VALIDATE);
+    sv.fd = udp_socket(&sv.addr, 1);
+    assert_true(SSLQ_set_fd(sv.listener, sv.fd));
+    assert_true(SSLQ_set_value_uint(sv.listener, SSL_VALUE_CLASS_GENERIC,
+                                    SSL_VALUE_QUIC_MAX_PENDING_CONNS, CAP));
+    assert_true(SSLQ_get_value_uint(sv.listener, SSL_VALUE_CLASS_GENERIC,
+                                    SSL_VALUE_QUIC_MAX_PENDING_CONNS, &v));
+    assert_int_equal(v, CAP);
+    assert_true(SSLQ_listen(sv.listener));
+    for (int i = 0; i < SOURCES; i++) {
+        struct sockaddr_in a = {0};
+
+        socks[i] = socket(AF_INET, SOCK_DGRAM, 0);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)i); /* 127.0.0.2+ */
+        assert_int_equal(bind(socks[i], (struct sockaddr *)&a, sizeof(a)), 0);
+    }
+    for (int r = 0; r < PER_SOURCE; r++) {
+        for (int i = 0; i < SOURCES; i++) {
+            forged_initial(pkt, sizeof(pkt), (unsigned)(r * SOURCES + i + 1));
+            sendto(socks[i], pkt, sizeof(pkt), 0,
+                   (struct sockaddr *)&sv.addr, sizeof(sv.addr));
+        }
+        for (int k = 0; k < 4; k++) {
+            assert_true(SSLQ_handle_events(sv.listener));
+            if (live_conns(sv.listener) > most)
+                most = live_conns(sv.listener);
+        }
+    }
+    for (int k = 0; k < 50; k++)
+        assert_true(SSLQ_handle_events(sv.listener));
+    /* Each forged Initial cost a connection that failed to decrypt and was
+     * reclaimed at once: never more than the cap alive, none left over. */
+    print_message("flood: %d Initials from %d addresses, %llu connections "
+                  "made, at most %llu alive, %llu after\n",
+                  SOURCES * PER_SOURCE, SOURCES,
+                  (unsigned long long)listener_stats(sv.listener).conns_created,
+                  (unsigned long long)most,
+                  (unsigned long long)live_conns(sv.listener));
+    assert_true(listener_stats(sv.listener).conns_created >= SOURCES);
+    assert_true(most <= CAP);
+    assert_int_equal(live_conns(sv.listener), 0);
+    assert_int_equal(SSLQ_get_accept_connection_queue_len(sv.listener), 0);
+    for (int i = 0; i < SOURCES; i++)
+        close(socks[i]);
+
+    /* The cap was not used up by the dead: a real client still gets in. */
+    assert_int_equal(pthread_create(&sv.thread, NULL, serve, &sv), 0);
+    ctx = client_ctx();
+    c = client_connect(ctx, &sv, &fd);
+    assert_true(SSLQ_write_ex2(c, "ok", 2, SSL_WRITE_FLAG_CONCLUDE, &w));
+    while (SSLQ_read_ex(c, in + got, sizeof(in) - got, &n))
+        got += n;
+    assert_int_equal(got, 2);
+    assert_int_equal(SSLQ_shutdown(c), 1);
+    SSLQ_free(c);
+    close(fd);
+    SSL_CTX_free(ctx);
+    stop_server(&sv);
+    assert_int_equal(sv.failures, 0);
+}
+
+/* Real clients from many addresses complete their handshakes and are never
+ * accepted: the listener holds at most the cap, refuses the rest with
+ * CONNECTION_REFUSED, and keeps the ones it holds for SSL_accept_connection. */
+static void test_unaccepted_clients_beyond_pending_cap_are_refused(void **state)
+{
+    enum { SOURCES = 12, PER_SOURCE = 3, CAP = 8, N = SOURCES * PER_SOURCE };
+    SSL_CTX *sctx, *cctx;
+    SSL *l, *cl[SOURCES], *c[N];
+    int lfd, cfd[SOURCES], established = 0, refused = 0, other = 0;
+    struct sockaddr_in laddr;
+    BIO_ADDR *peer = BIO_ADDR_new();
+    uint64_t most = 0;
+
+    (void)state;
+    sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    assert_true(sslq_test_pki_use_server(sctx, pki));
+    SSL_CTX_set_alpn_select_cb(sctx, select_alpn, NULL);
+    l = SSLQ_new_listener(sctx, 0);
+    lfd = udp_socket(&laddr, 1);
+    assert_true(SSLQ_set_fd(l, lfd));
+    assert_true(SSLQ_set_value_uint(l, SSL_VALUE_CLASS_GENERIC,
+                                    SSL_VALUE_QUIC_MAX_PENDING_CONNS, CAP));
+    assert_true(SSLQ_listen(l));
+    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &laddr.sin_addr, 4,
+                                 laddr.sin_port));
+    cctx = client_ctx();
+    for (int i = 0; i < SOURCES; i++) {
+        struct sockaddr_in a = {0};
+
+        cl[i] = SSLQ_new_listener(cctx, 0); /* client-only: one socket each */
+        cfd[i] = socket(AF_INET, SOCK_DGRAM, 0);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(0x7f000040u + (uint32_t)i); /* 127.0.0.64+ */
+        assert_int_equal(bind(cfd[i], (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_true(SSLQ_set_fd(cl[i], cfd[i]));
+        for (int j = 0; j < PER_SOURCE; j++) {
+            SSL *x = c[i * PER_SOURCE + j] = SSLQ_new_from_listener(cl[i], 0);
+
+            assert_true(SSLQ_set_blocking_mode(x, 0));
+            assert_true(SSLQ_set1_initial_peer_addr(x, peer));
+            assert_int_equal(SSLQ_set_alpn_protos(x, alpn, sizeof(alpn)), 0);
+            assert_true(SSLQ_set1_host(x, "localhost"));
+        }
+    }
+    /* Drive everything until every client knows its fate (bounded). */
+    for (int round = 0; round < 4000 && established + refused + other < N;
+         round++) {
+        established = refused = other = 0;
+        assert_true(SSLQ_handle_events(l));
+        for (int k = 0; k < N; k++) {
+            int r = SSLQ_connect(c[k]);
+
+            if (r == 1)
+                established++;
+            else if (SSLQ_get_error(c[k], r) != SSL_ERROR_WANT_READ) {
+                SSL_CONN_CLOSE_INFO ci;
+
+                if (SSLQ_get_conn_close_info(c[k], &ci, sizeof(ci)) == 1 &&
+                    (ci.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT) &&
+                    !(ci.flags & SSL_CONN_CLOSE_FLAG_LOCAL) &&
+                    ci.error_code == OSSL_QUIC_ERR_CONNECTION_REFUSED)
+                    refused++;
+                else
+                    other++;
+            }
+        }
+        if (live_conns(l) > most)
+            most = live_conns(l);
+        usleep(1000);
+    }
+    print_message("cap %d: %d established, %d refused, %d other, at most "
+                  "%llu held\n",
+                  CAP, established, refused, other, (unsigned long long)most);
+    assert_int_equal(established, CAP);
+    assert_int_equal(refused, N - CAP);
+    assert_int_equal(other, 0);
+    assert_true(most <= CAP);
+    /* The server completes each handshake a moment after its client. */
+    for (int round = 0; round < 2000 &&
+                        SSLQ_get_accept_connection_queue_len(l) < CAP;
+         round++) {
+        assert_true(SSLQ_handle_events(l));
+        for (int k = 0; k < N; k++)
+            (void)SSLQ_handle_events(c[k]);
+        usleep(1000);
+    }
+    assert_int_equal(SSLQ_get_accept_connection_queue_len(l), CAP);
+    for (int k = 0; k < N; k++)
+        SSLQ_free(c[k]);
+    for (int i = 0; i < SOURCES; i++) {
+        SSLQ_free(cl[i]);
+        close(cfd[i]);
+    }
+    SSLQ_free(l);
+    close(lfd);
+    BIO_ADDR_free(peer);
+    SSL_CTX_free(sctx);
+    SSL_CTX_free(cctx);
+}
+
+/* ---- callbacks before acceptance see no listener ------------------------ */
+
+static int listener_seen_in_callback = -1;
+
+static int alpn_checking_listener(SSL *ssl, const unsigned char **out,
+                                  unsigned char *outlen,
+                                  const unsigned char *in, unsigned int inlen,
+                                  void *arg)
+{
+    listener_seen_in_callback = SSLQ_get0_listener(ssl) != NULL;
+    return select_alpn(ssl, out, outlen, in, inlen, arg);
+}
+
+static void test_get0_listener_is_null_in_callbacks_before_accept(void **state)
+{
+    server sv;
+    SSL_CTX *ctx;
+    SSL *c;
+    int fd;
+    size_t w, n;
+    char buf[8];
+
+    (void)state;
+    assert_int_equal(start_server(&sv, 1, 0), 0);
+    SSL_CTX_set_alpn_select_cb(sv.ctx, alpn_checking_listener, NULL);
+    ctx = client_ctx();
+    c = client_connect(ctx, &sv, &fd);
+    assert_true(SSLQ_write_ex2(c, "x", 1, SSL_WRITE_FLAG_CONCLUDE, &w));
+    while (SSLQ_read_ex(c, buf, sizeof(buf), &n))
+        ;
+    assert_int_equal(SSLQ_shutdown(c), 1);
+    SSLQ_free(c);
+    close(fd);
+    SSL_CTX_free(ctx);
+    stop_server(&sv);
+    assert_int_equal(listener_seen_in_callback, 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -512,6 +769,10 @@ int main(void)
             test_client_only_listener_carries_ten_connections_on_one_socket),
         cmocka_unit_test(
             test_new_from_listener_refuses_flags_and_server_context_connect),
+        cmocka_unit_test(
+            test_initial_flood_from_many_addresses_stays_under_pending_cap),
+        cmocka_unit_test(test_get0_listener_is_null_in_callbacks_before_accept),
+        cmocka_unit_test(test_unaccepted_clients_beyond_pending_cap_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -392,6 +392,33 @@ static void test_application_close_reaches_peer_with_code_and_reason(void **stat
     assert_int_equal(ci->code, 42);
 }
 
+static void test_forged_retry_token_is_refused_with_invalid_token(void **state)
+{
+    world *w = *state;
+    sslq_port_config *cc = sslq_port_get_config(w->client.port);
+    uint8_t forged[60];
+    sslq_conn *c;
+    const sslq_close_info *ci;
+    sslq_port_stats st;
+
+    /* Looks like one of our Retry tokens; sealed under no key of ours. */
+    memset(forged, 0x5a, sizeof(forged));
+    forged[0] = 0x52;
+    cc->conn.token = forged;
+    cc->conn.tokenlen = sizeof(forged);
+    c = connect_client(w);
+    cc->conn.token = NULL;
+    cc->conn.tokenlen = 0;
+    assert_true(run_until(w, closed, c, 10 * SEC));
+    ci = sslq_conn_close_info(c);
+    assert_true(ci->remote);
+    assert_false(ci->app);
+    assert_int_equal(ci->code, 0xb); /* INVALID_TOKEN */
+    sslq_port_get_stats(w->server.port, &st);
+    assert_true(st.invalid_tokens >= 1);
+    assert_int_equal(w->server.nconns, 0);
+}
+
 static void test_pending_cap_refuses_with_connection_refused(void **state)
 {
     world *w = *state;
@@ -529,6 +556,9 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_pending_cap_refuses_with_connection_refused, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_forged_retry_token_is_refused_with_invalid_token, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
             test_unknown_version_gets_version_negotiation, setup, teardown),
