@@ -672,34 +672,30 @@ int SSLQ_peek_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes)
     return do_read(ssl, buf, num, readbytes ? readbytes : &dummy, 1);
 }
 
-int SSLQ_read(SSL *ssl, void *buf, int num)
+/* SSL_read / SSL_peek: the int-sized forms of do_read. */
+static int read_int(SSL *ssl, void *buf, int num, int peek)
 {
     size_t n = 0;
 
     if (ssl == NULL)
         return null_param(-1);
     if (sslq_obj_get(ssl) == NULL)
-        return SSL_read(ssl, buf, num);
+        return peek ? SSL_peek(ssl, buf, num) : SSL_read(ssl, buf, num);
     if (num < 0) {
         SSLQ_RAISE(SSLQ_R_PASSED_INVALID_ARGUMENT);
         return -1;
     }
-    return do_read(ssl, buf, (size_t)num, &n, 0) ? (int)n : -1;
+    return do_read(ssl, buf, (size_t)num, &n, peek) ? (int)n : -1;
+}
+
+int SSLQ_read(SSL *ssl, void *buf, int num)
+{
+    return read_int(ssl, buf, num, 0);
 }
 
 int SSLQ_peek(SSL *ssl, void *buf, int num)
 {
-    size_t n = 0;
-
-    if (ssl == NULL)
-        return null_param(-1);
-    if (sslq_obj_get(ssl) == NULL)
-        return SSL_peek(ssl, buf, num);
-    if (num < 0) {
-        SSLQ_RAISE(SSLQ_R_PASSED_INVALID_ARGUMENT);
-        return -1;
-    }
-    return do_read(ssl, buf, (size_t)num, &n, 1) ? (int)n : -1;
+    return read_int(ssl, buf, num, 1);
 }
 
 int SSLQ_pending(const SSL *s)
