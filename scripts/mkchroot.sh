@@ -16,10 +16,10 @@ set -euo pipefail
 DIR=${SSLQUIC_CHROOT_DIR:-/var/cache/sslquic/trixie}
 SUITE=trixie
 MIRROR=${SSLQUIC_MIRROR:-http://deb.debian.org/debian}
-PKGS="ca-certificates gcc g++ make cmake pkg-config openssl libssl-dev \
+PKGS="ca-certificates gcc g++ make cmake pkg-config openssl libssl-dev man-db groff-base \
 libngtcp2-dev libnghttp3-dev libcmocka-dev iproute2 procps"
 MARK="$DIR/.sslquic-chroot"
-WANT="$SUITE $PKGS v2"
+WANT="$SUITE $PKGS v3"
 
 say() { echo "mkchroot: $*" >&2; }
 

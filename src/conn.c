@@ -40,6 +40,9 @@ struct sslq_conn {
     sslq_stream *accept_head, *accept_tail; /* peer streams not taken */
     size_t accept_len;
     int tp_error;            /* ngtcp2's verdict on the peer's parameters */
+    int keepalive;           /* PING before the idle timeout */
+    size_t nblocked;         /* streams waiting for flow-control credit */
+    uint64_t idle_timeout;   /* ours, ns (0: none) */
 };
 
 void sslq_conn_config_default(sslq_conn_config *cfg)
@@ -105,6 +108,10 @@ static void stream_unlink(sslq_conn *c, sslq_stream *s)
 {
     sslq_stream **pp;
 
+    if (s->send_blocked) {
+        s->send_blocked = 0;
+        c->nblocked--;
+    }
     for (pp = &c->streams; *pp != NULL; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
@@ -293,12 +300,35 @@ static int cb_recv_crypto_data(ngtcp2_conn *nc, ngtcp2_encryption_level level,
     return rv == 0 ? 0 : tls_failure(c, rv);
 }
 
+/* Half the idle timeout both sides agreed to (the smaller non-zero one). */
+static void apply_keepalive(sslq_conn *c)
+{
+    const ngtcp2_transport_params *rp =
+        ngtcp2_conn_get_remote_transport_params(c->nc);
+    uint64_t t = c->idle_timeout;
+
+    if (rp != NULL && rp->max_idle_timeout != 0 &&
+        (t == 0 || rp->max_idle_timeout < t))
+        t = rp->max_idle_timeout;
+    if (t != 0)
+        ngtcp2_conn_set_keep_alive_timeout(c->nc, t / 2);
+}
+
+void sslq_conn_enable_keepalive(sslq_conn *c)
+{
+    c->keepalive = 1;
+    if (c->state == SSLQ_CONN_ESTABLISHED)
+        apply_keepalive(c);
+}
+
 static int cb_handshake_completed(ngtcp2_conn *nc, void *user_data)
 {
     sslq_conn *c = user_data;
 
     if (c->state == SSLQ_CONN_HANDSHAKE)
         c->state = SSLQ_CONN_ESTABLISHED;
+    if (c->keepalive)
+        apply_keepalive(c);
     if (c->is_server && c->ops->make_token) {
         uint8_t token[128];
         size_t tokenlen = sizeof(token);
@@ -460,6 +490,7 @@ static int cb_extend_max_stream_data(ngtcp2_conn *nc, int64_t stream_id,
     (void)max_data;
     if (s != NULL && s->send_blocked) {
         s->send_blocked = 0;
+        c->nblocked--;
         send_list_push(c, s);
     }
     notify(c);
@@ -584,6 +615,7 @@ static int conn_alloc(sslq_conn **out, SSL *ssl, int is_server,
     c->ops = ops;
     c->owner = owner;
     c->stream_send_buffer = cfg->stream_send_buffer;
+    c->idle_timeout = ms_to_ns(cfg->idle_timeout_ms);
     c->tls = sslq_tls_new(ssl, is_server, &tls_callbacks, c);
     if (c->tls == NULL) {
         free(c);
@@ -916,6 +948,26 @@ static int write_close(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
     return 0;
 }
 
+/*
+ * Streams blocked by flow control go back to sending once credit came.
+ * ngtcp2 reports a raised stream limit through extend_max_stream_data, but
+ * a raised connection limit (MAX_DATA) through nothing, and it answers
+ * STREAM_DATA_BLOCKED for either, so the credit is looked up here.
+ */
+static void unblock_streams(sslq_conn *c)
+{
+    if (ngtcp2_conn_get_max_data_left(c->nc) == 0)
+        return;
+    for (sslq_stream *s = c->streams; s != NULL && c->nblocked > 0;
+         s = s->next)
+        if (s->send_blocked && !s->closed &&
+            ngtcp2_conn_get_max_stream_data_left(c->nc, s->id) > 0) {
+            s->send_blocked = 0;
+            c->nblocked--;
+            send_list_push(c, s);
+        }
+}
+
 int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
                     ngtcp2_path_storage *ps, uint8_t *ecn, uint64_t now)
 {
@@ -939,8 +991,9 @@ int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
     }
     if (c->state >= SSLQ_CONN_DRAINING)
         return 0;
+    if (c->nblocked > 0)
+        unblock_streams(c);
 
-    ngtcp2_path_storage_zero(ps);
     for (;;) {
         sslq_stream *s = c->send_head;
         struct iovec iov[16];
@@ -977,6 +1030,7 @@ int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
             continue;
         if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED && s != NULL) {
             s->send_blocked = 1;
+            c->nblocked++;
             send_list_pop(c);
             continue;
         }

@@ -148,6 +148,11 @@ ngtcp2_conn *sslq_conn_ngtcp2(const sslq_conn *conn);
 /* The |owner| the connection was created with. */
 void *sslq_conn_owner(const sslq_conn *conn);
 
+/* Keep the connection alive while the application is idle: PINGs after
+ * half the negotiated idle timeout (set once the handshake is done).  For
+ * thread-assisted clients, whose background thread fires the timer. */
+void sslq_conn_enable_keepalive(sslq_conn *conn);
+
 /* The application's message callback for this connection's TLS. */
 void sslq_conn_set_msg_callback(sslq_conn *conn,
                                 void (*cb)(int, int, int, const void *, size_t,

@@ -51,6 +51,9 @@ void sslq_connobj_teardown(sslq_conn_obj *co)
     sslq_port *port = sslq_engine_port(eng);
     SSL *listener = co->listener;
 
+    /* A standalone client owns its engine: its assist thread goes first. */
+    if (!co->from_listener && !co->is_server)
+        sslq_engine_stop_assist(eng);
     sslq_engine_lock(eng);
     if (co->conn != NULL && port != NULL) {
         /* Freed without a shutdown: tell the peer at once rather than let
@@ -204,6 +207,15 @@ static int conn_start(sslq_conn_obj *co)
     co->is_server = 0;
     if (co->msg_cb != NULL)
         sslq_conn_set_msg_callback(co->conn, co->msg_cb);
+    /* OSSL_QUIC_client_thread_method: a background thread keeps timers,
+     * acknowledgements and keep-alive PINGs going between calls. */
+    if (!co->from_listener &&
+        sslq_ctx_quic_role(SSL_get_SSL_CTX(co->base.ssl)) ==
+            SSLQ_CTX_CLIENT_THREAD) {
+        sslq_conn_enable_keepalive(co->conn);
+        if (sslq_engine_start_assist(co->base.eng) != 0)
+            return fail(&co->base, SSL_ERROR_SSL, SSLQ_R_INTERNAL_ERROR);
+    }
     touch(co);
     return 1;
 }

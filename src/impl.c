@@ -464,9 +464,16 @@ int SSLQ_get_value_uint(SSL *s, uint32_t class_, uint32_t id, uint64_t *v)
     case SSL_VALUE_STREAM_WRITE_BUF_SIZE:
     case SSL_VALUE_STREAM_WRITE_BUF_USED:
     case SSL_VALUE_STREAM_WRITE_BUF_AVAIL:
-        if (o->kind == SSLQ_OBJ_STREAM) {
-            sslq_stream *st = ((sslq_stream_obj *)o)->s;
-            uint64_t used = sslq_bufq_len(&st->send);
+        {
+            /* A stream's own, or a connection's default stream's. */
+            sslq_stream *st = o->kind == SSLQ_OBJ_STREAM
+                                  ? ((sslq_stream_obj *)o)->s
+                                  : co != NULL ? co->dflt : NULL;
+            uint64_t used;
+
+            if (st == NULL)
+                break;
+            used = sslq_bufq_len(&st->send);
 
             *v = id == SSL_VALUE_STREAM_WRITE_BUF_SIZE   ? st->send_cap
                  : id == SSL_VALUE_STREAM_WRITE_BUF_USED ? used

@@ -20,6 +20,9 @@ struct sslq_engine {
     int wake[2];
     int polling;     /* a thread is in poll() */
     int ticked;      /* made at least one step */
+    pthread_t assist;
+    int assisting;   /* the assist thread runs */
+    int assist_stop; /* asked to stop (under mu) */
     void (*after_tick)(void *);
     void *after_tick_arg;
 };
@@ -68,6 +71,7 @@ void sslq_engine_down(sslq_engine *e)
     pthread_mutex_unlock(&e->refs_mu);
     if (!last)
         return;
+    sslq_engine_stop_assist(e);
     sslq_port_free(e->port);
     close(e->wake[0]);
     close(e->wake[1]);
@@ -217,4 +221,57 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
             e->polling = 0;
         }
     }
+}
+
+/* ---- thread assistance ---------------------------------------------------- */
+
+static int assist_should_stop(void *arg)
+{
+    sslq_engine *e = arg;
+
+    return e->assist_stop;
+}
+
+static void *assist_main(void *arg)
+{
+    sslq_engine *e = arg;
+
+    sslq_engine_lock(e);
+    while (!e->assist_stop) {
+        /* No pollable network yet: look again now and then. */
+        if (sslq_engine_wait(e, assist_should_stop, e, UINT64_MAX) < 0)
+            cond_sleep(e, sslq_now() + 50000000ULL);
+    }
+    sslq_engine_unlock(e);
+    return NULL;
+}
+
+int sslq_engine_start_assist(sslq_engine *e)
+{
+    int rv = 0;
+
+    sslq_engine_lock(e);
+    if (!e->assisting) {
+        e->assist_stop = 0;
+        if (pthread_create(&e->assist, NULL, assist_main, e) == 0)
+            e->assisting = 1;
+        else
+            rv = SSLQ_ERR_NOMEM;
+    }
+    sslq_engine_unlock(e);
+    return rv;
+}
+
+void sslq_engine_stop_assist(sslq_engine *e)
+{
+    int join;
+
+    sslq_engine_lock(e);
+    join = e->assisting;
+    e->assist_stop = 1;
+    e->assisting = 0;
+    sslq_engine_wake(e);
+    sslq_engine_unlock(e);
+    if (join)
+        pthread_join(e->assist, NULL);
 }

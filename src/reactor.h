@@ -55,6 +55,13 @@ void sslq_engine_tick(sslq_engine *eng);
 int sslq_engine_wait(sslq_engine *eng, int (*ready)(void *arg), void *arg,
                      uint64_t deadline);
 
+/* Thread-assisted mode: a background thread drives the engine (timers,
+ * acknowledgements, keep-alive) while the application is busy elsewhere.
+ * Started once; stopped and joined when the engine's last reference goes,
+ * or by sslq_engine_stop_assist (call it without the lock). */
+int sslq_engine_start_assist(sslq_engine *eng);
+void sslq_engine_stop_assist(sslq_engine *eng);
+
 /* Someone changed state: let the thread polling the socket look again. */
 void sslq_engine_wake(sslq_engine *eng);
 

@@ -704,6 +704,233 @@ static void test_unaccepted_clients_beyond_pending_cap_are_refused(void **state)
     SSL_CTX_free(cctx);
 }
 
+/* ---- thread assistance, explicit event handling, a slow reader ---------- */
+
+/* A server whose idle timeout is 1 s; the connection idles 2.5 s. */
+static int idle_then_echo(const SSL_METHOD *client_method)
+{
+    server sv;
+    SSL_CTX *ctx;
+    SSL *c;
+    int fd, ok;
+    size_t w, n, got = 0;
+    char in[8];
+
+    memset(&sv, 0, sizeof(sv));
+    sv.conns = 1;
+    sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    assert_true(sslq_test_pki_use_server(sv.ctx, pki));
+    SSL_CTX_set_alpn_select_cb(sv.ctx, select_alpn, NULL);
+    sv.listener = SSLQ_new_listener(sv.ctx, 0);
+    sv.fd = udp_socket(&sv.addr, 1);
+    assert_true(SSLQ_set_fd(sv.listener, sv.fd));
+    assert_true(SSLQ_set_value_uint(sv.listener, SSL_VALUE_CLASS_GENERIC,
+                                    SSL_VALUE_QUIC_IDLE_TIMEOUT, 1000));
+    assert_int_equal(pthread_create(&sv.thread, NULL, serve, &sv), 0);
+    ctx = SSLQ_CTX_new(client_method);
+    assert_true(sslq_test_pki_trust(ctx, pki->ca));
+    c = client_connect(ctx, &sv, &fd);
+    /* The behaviour under test is what happens while nobody calls in. */
+    usleep(2500 * 1000);
+    ok = SSLQ_write_ex2(c, "hi", 2, SSL_WRITE_FLAG_CONCLUDE, &w);
+    while (ok && SSLQ_read_ex(c, in + got, sizeof(in) - got, &n))
+        got += n;
+    ok = ok && got == 2 && memcmp(in, "hi", 2) == 0;
+    SSLQ_free(c);
+    close(fd);
+    SSL_CTX_free(ctx);
+    pthread_join(sv.thread, NULL);
+    SSLQ_free(sv.listener);
+    SSL_CTX_free(sv.ctx);
+    close(sv.fd);
+    return ok;
+}
+
+static void test_thread_assisted_client_stays_alive_while_idle(void **state)
+{
+    (void)state;
+    assert_true(idle_then_echo(SSLQ_QUIC_client_thread_method()));
+}
+
+static void test_plain_client_idle_past_timeout_loses_connection(void **state)
+{
+    (void)state;
+    ERR_clear_error();
+    assert_false(idle_then_echo(SSLQ_QUIC_client_method()));
+    ERR_clear_error();
+}
+
+static void test_explicit_event_mode_waits_for_handle_events(void **state)
+{
+    server sv;
+    SSL_CTX *ctx;
+    SSL *c = NULL;
+    BIO_ADDR *peer = BIO_ADDR_new();
+    int fd, r = 0;
+    struct sockaddr_in unused;
+
+    (void)state;
+    assert_int_equal(start_server(&sv, 1, 0), 0);
+    ctx = client_ctx();
+    c = SSLQ_new(ctx);
+    fd = udp_socket(&unused, 0);
+    assert_true(SSLQ_set_fd(c, fd));
+    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &sv.addr.sin_addr, 4,
+                                 sv.addr.sin_port));
+    assert_true(SSLQ_set1_initial_peer_addr(c, peer));
+    assert_int_equal(SSLQ_set_alpn_protos(c, alpn, sizeof(alpn)), 0);
+    assert_true(SSLQ_set1_host(c, "localhost"));
+    assert_true(SSLQ_set_blocking_mode(c, 0));
+    assert_true(SSLQ_set_event_handling_mode(
+        c, SSL_VALUE_EVENT_HANDLING_MODE_EXPLICIT));
+    /* Without SSL_handle_events nothing goes out: the calls only ask. */
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(SSLQ_connect(c), -1);
+        assert_int_equal(SSLQ_get_error(c, -1), SSL_ERROR_WANT_READ);
+        usleep(2000);
+    }
+    assert_int_equal(SSLQ_get_accept_connection_queue_len(sv.listener), 0);
+    for (int i = 0; i < 2000 && r != 1; i++) {
+        assert_true(SSLQ_handle_events(c));
+        r = SSLQ_connect(c);
+        usleep(1000);
+    }
+    assert_int_equal(r, 1);
+    SSLQ_free(c);
+    close(fd);
+    BIO_ADDR_free(peer);
+    SSL_CTX_free(ctx);
+    pthread_join(sv.thread, NULL);
+    SSLQ_free(sv.listener);
+    SSL_CTX_free(sv.ctx);
+    close(sv.fd);
+}
+
+/* The sender's buffer stays capped while the reader does not read, and the
+ * transfer completes intact once it does. */
+typedef struct slow_ctx {
+    server sv;
+    SSL *conn;
+    size_t total, written;
+    uint64_t most_used, size;
+    int ok;
+    const char *why; /* where it failed */
+    int err;
+} slow_ctx;
+
+static void *slow_sender(void *arg)
+{
+    slow_ctx *x = arg;
+    unsigned char buf[16384];
+    size_t w;
+    uint64_t used;
+
+    x->conn = SSLQ_accept_connection(x->sv.listener, 0);
+    if (x->conn == NULL)
+        return NULL;
+    /* Read the client's first bytes so that the answer goes on its stream
+     * (writing first would open a stream of the server's own). */
+    if (!SSLQ_read_ex(x->conn, buf, 2, &w) || w != 2)
+        return NULL;
+    assert_true(SSLQ_set_blocking_mode(x->conn, 0));
+    x->ok = 1;
+    while (x->written < x->total) {
+        size_t n = x->total - x->written < sizeof(buf) ? x->total - x->written
+                                                       : sizeof(buf);
+
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (unsigned char)((x->written + i) * 13);
+        if (SSLQ_write_ex(x->conn, buf, n, &w)) {
+            x->written += w;
+        } else if (SSLQ_get_error(x->conn, 0) == SSL_ERROR_WANT_WRITE) {
+            usleep(1000);
+            /* The repeat call must carry the same bytes: the state of an
+             * unfinished write is kept by the library. */
+        } else {
+            x->ok = 0;
+            SSL_CONN_CLOSE_INFO ci;
+
+            x->why = "write";
+            x->err = SSLQ_get_error(x->conn, 0);
+            if (SSLQ_get_conn_close_info(x->conn, &ci, sizeof(ci)) == 1)
+                print_message("sender's connection closed: code 0x%llx "
+                              "flags %u reason %.*s\n",
+                              (unsigned long long)ci.error_code, ci.flags,
+                              (int)ci.reason_len,
+                              ci.reason ? ci.reason : "");
+            ERR_print_errors_fp(stderr);
+            break;
+        }
+        if (SSLQ_get_stream_write_buf_used(x->conn, &used) && used > x->most_used)
+            x->most_used = used;
+    }
+    (void)SSLQ_get_stream_write_buf_size(x->conn, &x->size);
+    assert_true(SSLQ_set_blocking_mode(x->conn, 1));
+    if (!x->ok) {
+        SSLQ_free(x->conn);
+        return NULL;
+    }
+    if (!SSLQ_stream_conclude(x->conn, 0)) {
+        x->ok = 0;
+        x->why = "conclude";
+    } else if ((x->err = SSLQ_shutdown(x->conn)) != 1) {
+        x->ok = 0;
+        x->why = "shutdown";
+    }
+    SSLQ_free(x->conn);
+    return NULL;
+}
+
+static void test_slow_reader_caps_sender_buffer_and_loses_nothing(void **state)
+{
+    slow_ctx *x = calloc(1, sizeof(*x));
+    SSL_CTX *ctx;
+    SSL *c;
+    int fd;
+    size_t w, n, got = 0;
+    unsigned char *in;
+
+    (void)state;
+    x->total = 24 * 1024 * 1024;
+    in = malloc(x->total + 1);
+    memset(&x->sv, 0, sizeof(x->sv));
+    x->sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    assert_true(sslq_test_pki_use_server(x->sv.ctx, pki));
+    SSL_CTX_set_alpn_select_cb(x->sv.ctx, select_alpn, NULL);
+    x->sv.listener = SSLQ_new_listener(x->sv.ctx, 0);
+    x->sv.fd = udp_socket(&x->sv.addr, 1);
+    assert_true(SSLQ_set_fd(x->sv.listener, x->sv.fd));
+    assert_int_equal(pthread_create(&x->sv.thread, NULL, slow_sender, x), 0);
+    ctx = client_ctx();
+    c = client_connect(ctx, &x->sv, &fd);
+    /* Open the stream the server answers on, then stop reading a while. */
+    assert_true(SSLQ_write_ex(c, "go", 2, &w));
+    usleep(1500 * 1000);
+    while (SSLQ_read_ex(c, in + got, x->total + 1 - got, &n))
+        got += n;
+    pthread_join(x->sv.thread, NULL);
+    if (!x->ok)
+        fail_msg("sender failed at %s (%d) after %zu bytes", x->why, x->err,
+                 x->written);
+    assert_int_equal(got, x->total);
+    for (size_t i = 0; i < got; i++)
+        if (in[i] != (unsigned char)(i * 13))
+            fail_msg("byte %zu differs", i);
+    print_message("slow reader: send buffer %llu, at most %llu used\n",
+                  (unsigned long long)x->size,
+                  (unsigned long long)x->most_used);
+    assert_true(x->size > 0);
+    assert_true(x->most_used <= x->size);
+    SSLQ_free(c);
+    close(fd);
+    SSL_CTX_free(ctx);
+    SSLQ_free(x->sv.listener);
+    SSL_CTX_free(x->sv.ctx);
+    close(x->sv.fd);
+    free(in);
+    free(x);
+}
+
 /* ---- callbacks before acceptance see no listener ------------------------ */
 
 static int listener_seen_in_callback = -1;
@@ -773,6 +1000,10 @@ int main(void)
             test_initial_flood_from_many_addresses_stays_under_pending_cap),
         cmocka_unit_test(test_get0_listener_is_null_in_callbacks_before_accept),
         cmocka_unit_test(test_unaccepted_clients_beyond_pending_cap_are_refused),
+        cmocka_unit_test(test_thread_assisted_client_stays_alive_while_idle),
+        cmocka_unit_test(test_plain_client_idle_past_timeout_loses_connection),
+        cmocka_unit_test(test_explicit_event_mode_waits_for_handle_events),
+        cmocka_unit_test(test_slow_reader_caps_sender_buffer_and_loses_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
