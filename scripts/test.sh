@@ -40,6 +40,42 @@ if [ -z "$only" ] || [ "$only" = bookworm ]; then
     fi
 fi
 
+# ---- fuzzing and valgrind (fuzz/, tests/valgrind; Debian 12 only) ----
+# fuzz/run.sh builds the libFuzzer targets with clang and runs each for
+# SSLQUIC_FUZZ_SECONDS (30 here): any crash, leak or timeout fails the run.
+# Then a build without sanitizers runs the unit suites under valgrind
+# (ctest -L valgrind; valgrind and ASan do not mix).
+if [ -z "$only" ] || [ "$only" = bookworm ]; then
+    mkdir -p "$build"
+    banner "Debian 12: fuzzing, ${SSLQUIC_FUZZ_SECONDS:-30} s per target"
+    SSLQUIC_FUZZ_SECONDS=${SSLQUIC_FUZZ_SECONDS:-30} \
+        SSLQUIC_FUZZ_BUILD_DIR="$build/fuzz" "$top/fuzz/run.sh"
+    case $? in
+        0) result[fuzz]=pass ;;
+        77) echo "## SKIPPED: fuzzing needs clang and libclang-rt-14-dev ##"
+            result[fuzz]=SKIPPED ;;
+        *) result[fuzz]=FAIL ;;
+    esac
+
+    banner "Debian 12: unit suites under valgrind"
+    rm -rf "$build/valgrind"
+    log="$build/valgrind.log"
+    if ! command -v valgrind >/dev/null 2>&1; then
+        echo "## SKIPPED: valgrind is not installed ##"
+        result[valgrind]=SKIPPED
+    elif ! cmake -S "$top" -B "$build/valgrind" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+            -DSSLQUIC_SANITIZE=OFF -DSSLQUIC_WERROR=ON -DSSLQUIC_EXAMPLES=OFF \
+            -DSSLQUIC_BENCH=OFF >"$log" 2>&1 ||
+         ! cmake --build "$build/valgrind" -j"$jobs" >"$log" 2>&1; then
+        cat "$log"; result[valgrind]=FAIL
+    elif (cd "$build/valgrind" && ctest --output-on-failure -j"$jobs" -L valgrind); then
+        result[valgrind]=pass
+    else
+        result[valgrind]=FAIL
+    fi
+fi
+# ---- end fuzzing and valgrind ----
+
 if [ -z "$only" ] || [ "$only" = trixie ]; then
     banner "Debian 13 chroot: OpenSSL 3.5, ngtcp2 1.x"
     if [ "$(id -u)" != 0 ]; then
@@ -76,7 +112,7 @@ fi
 
 banner "summary ($(( $(date +%s) - t0 )) s)"
 rc=0
-for k in bookworm trixie cross; do  # cross: see the conformance block above
+for k in bookworm fuzz valgrind trixie cross; do  # cross, fuzz, valgrind: see their blocks above
     [ -n "${result[$k]:-}" ] || continue
     printf '%-10s %s\n' "$k" "${result[$k]}"
     [ "${result[$k]}" = FAIL ] && rc=1

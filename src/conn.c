@@ -58,9 +58,9 @@ void sslq_conn_config_default(sslq_conn_config *cfg)
      * window even after MAX_STREAM_DATA raises it (seen with 3.5.9); a
      * window the sender never reaches avoids that on fast paths. */
     cfg->stream_window = 4 * 1024 * 1024;
-    cfg->conn_window = 8 * 1024 * 1024;
+    cfg->conn_window = 16 * 1024 * 1024;
     cfg->max_stream_window = 16 * 1024 * 1024;
-    cfg->max_conn_window = 32 * 1024 * 1024;
+    cfg->max_conn_window = 64 * 1024 * 1024;
     cfg->stream_send_buffer = 1024 * 1024;
     cfg->version = NGTCP2_PROTO_VER_V1;
 }
