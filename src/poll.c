@@ -62,9 +62,9 @@ static long scan(SSL_POLL_ITEM *items, size_t n, size_t stride)
             ev = SSL_POLL_EVENT_F;
             bad = 1;
         }
-        /* Failure and exception events are reported whether asked or not. */
-        it->revents = ev & (it->events | SSL_POLL_EVENT_F | SSL_POLL_EVENT_EL |
-                            SSL_POLL_EVENT_EC | SSL_POLL_EVENT_ECD);
+        /* Only a failure to poll is reported unasked (as OpenSSL 3.5):
+         * reporting EC to someone waiting for ECD would spin its loop. */
+        it->revents = ev & (it->events | SSL_POLL_EVENT_F);
         if (it->revents != 0)
             ready++;
     }

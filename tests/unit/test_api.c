@@ -288,6 +288,20 @@ static void test_accepted_connection_reports_listener_and_version(void **state)
         ;
     assert_int_equal(SSLQ_get_error(c, 0), SSL_ERROR_ZERO_RETURN);
     assert_int_equal(SSLQ_shutdown(c), 1);
+    {
+        /* Terminated: EC and ECD hold, but only what is asked is said. */
+        SSL_POLL_ITEM it = {SSLQ_as_poll_descriptor(c), SSL_POLL_EVENT_R, 0};
+        struct timeval zero = {0, 0};
+        size_t nready = 99;
+
+        assert_true(SSLQ_poll(&it, 1, sizeof(it), &zero, 0, &nready));
+        assert_int_equal(it.revents, 0);
+        assert_int_equal(nready, 0);
+        it.events = SSL_POLL_EVENT_EC | SSL_POLL_EVENT_ECD;
+        assert_true(SSLQ_poll(&it, 1, sizeof(it), &zero, 0, &nready));
+        assert_int_equal(it.revents, SSL_POLL_EVENT_EC | SSL_POLL_EVENT_ECD);
+        assert_int_equal(nready, 1);
+    }
     SSLQ_free(c);
     close(fd);
     SSL_CTX_free(ctx);
