@@ -699,6 +699,10 @@ sslq_tls *sslq_tls_new(SSL *ssl, int is_server, const sslq_tls_callbacks *cb,
     /* RFC 9001 §4.6.1: a ticket must not offer early data with any size
      * but 0xffffffff, and 0-RTT is out of the shim's reach anyway. */
     SSL_set_max_early_data(ssl, 0);
+    /* Records only ever come from the shim, a message at a time: libssl's
+     * record buffers (~33 KiB a connection) need not stay allocated while
+     * a connection idles. */
+    SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
     if (tls->is_server)
         SSL_set_accept_state(ssl);
     else

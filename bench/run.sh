@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The QUIC benchmark run: builds the benchmark programs (Release, no
+# sanitizers) on Debian 12 (OpenSSL 3.0 + sslquic) and in the Debian 13 chroot
+# (native OpenSSL 3.5), then runs every workload against both servers in the
+# same run, with the same client (the native OpenSSL 3.5 qbench_client, in the
+# chroot), interleaved rep by rep:
+#
+#   sslquic/3.0   bench/qbench_server-sslquic, Debian 12 build, on the host
+#   native/3.5    bench/qbench_server-native, Debian 13 build, in the chroot
+#
+# plus, for the bulk download, Debian 12's ngtcp2 HTTP/3 example pair
+# (gtlsserver serving a file, gtlsclient fetching it) as a reference point.
+# Prints a table and one "ratio WORKLOAD sslquic/native35 X" line per metric,
+# and writes bench/results.md.  Exits non-zero if any run failed (a failed
+# run gives no figure).  Needs root (the chroot).
+#
+#   bench/run.sh                 defaults: about 2 minutes on 2 cores
+#   bench/run.sh --full          1 GiB bulk, 1000 x 4 streams, 10000 idle
+#   QB_REPS=5 bench/run.sh       repetitions (median taken; default 3)
+#   QB_HS_CONNS, QB_BULK_BYTES, QB_MANY_CONNS, QB_IDLE_CONNS  override sizes
+#   QB_WORKLOADS="bulk idle"     a subset (handshakes bulk many idle gtls)
+#   QBENCH_BUILD_DIR=DIR         build trees (default build/bench)
+#   QB_RESULTS=FILE              where the report goes (default bench/results.md)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${QBENCH_BUILD_DIR:-$top/build/bench}
+results=${QB_RESULTS:-$top/bench/results.md}
+reps=${QB_REPS:-3}
+hs_conns=${QB_HS_CONNS:-1500}
+bulk_bytes=${QB_BULK_BYTES:-268435456}
+many_conns=${QB_MANY_CONNS:-200}
+idle_conns=${QB_IDLE_CONNS:-2000}
+workloads=${QB_WORKLOADS:-handshakes bulk many idle gtls}
+case "${1:-}" in
+"") ;;
+--full)
+    bulk_bytes=${QB_BULK_BYTES:-1073741824}
+    many_conns=${QB_MANY_CONNS:-1000}
+    idle_conns=${QB_IDLE_CONNS:-10000}
+    ;;
+*) echo "usage: $0 [--full]" >&2; exit 2 ;;
+esac
+for w in $workloads; do
+    case $w in handshakes | bulk | many | idle | gtls) ;;
+    *) echo "run: unknown workload '$w'" >&2; exit 2 ;;
+    esac
+done
+for v in "$reps" "$hs_conns" "$bulk_bytes" "$many_conns" "$idle_conns"; do
+    [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "run: bad size '$v'" >&2; exit 2; }
+done
+[ "$(id -u)" = 0 ] || { echo "run: needs root (the Debian 13 chroot)" >&2; exit 1; }
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake_args="-DCMAKE_BUILD_TYPE=Release -DSSLQUIC_SANITIZE=OFF -DSSLQUIC_TESTS=OFF -DSSLQUIC_EXAMPLES=OFF"
+chroot_run="$top/scripts/chroot-run.sh --bind $build/trixie:/build"
+t_start=$SECONDS
+
+echo "== build: Debian 12 (OpenSSL $(openssl version | cut -d' ' -f2), sslquic)"
+mkdir -p "$build"
+{ cmake -S "$top" -B "$build/bookworm" $cmake_args &&
+  cmake --build "$build/bookworm" -j"$jobs" --target qbench_server-sslquic qbench_client-sslquic
+} >"$build/bookworm.log" 2>&1 || { cat "$build/bookworm.log"; echo "run: build failed" >&2; exit 1; }
+echo "== build: Debian 13 chroot (native OpenSSL 3.5)"
+$chroot_run sh -c "cmake -S /src -B /build $cmake_args &&
+    cmake --build /build -j$jobs --target qbench_server-native qbench_client-native &&
+    echo \"\$(openssl version | cut -d' ' -f1-2), ngtcp2 \$(pkg-config --modversion libngtcp2) (unused by native), gcc \$(gcc -dumpversion)\" >/build/versions.txt" \
+    >"$build/trixie.log" 2>&1 || { cat "$build/trixie.log"; echo "run: chroot build failed" >&2; exit 1; }
+
+# The work dir lives in the trixie tree so the chroot sees it at /build/work.
+work=$build/trixie/work
+rm -rf "$work" && mkdir -p "$work" || exit 1
+logs=$build/logs
+rm -rf "$logs" && mkdir -p "$logs"
+. "$top/tests/conformance/lib.sh"
+conf_make_certs "$work" || exit 1
+
+host_srv=$build/bookworm/bench/qbench_server-sslquic
+client=(timeout -k 5 300 $chroot_run /build/bench/qbench_client-native
+        --cafile /build/work/ca.pem)
+fails=0
+spid= fifo= gpid=
+cleanup() {
+    [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    [ -n "$gpid" ] && kill "$gpid" 2>/dev/null && wait "$gpid" 2>/dev/null
+    exec 3>&- 2>/dev/null
+    [ -n "$fifo" ] && rm -f "$fifo"
+    rm -rf "$work/htdocs" "$work/dl"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server IMPL LOG ARGS...: the server in the background ($spid), its
+# port in $port, announced through a FIFO held open here.
+start_server() {
+    local impl=$1 log=$2
+    shift 2
+    fifo=$work/port.$$
+    rm -f "$fifo" && mkfifo "$fifo" || return 1
+    exec 3<>"$fifo"
+    if [ "$impl" = sslquic ]; then
+        timeout -k 5 300 "$host_srv" --cert "$work/cert.pem" --key "$work/key.pem" \
+            --port-file "$fifo" "$@" >"$log" 2>&1 &
+    else
+        timeout -k 5 300 $chroot_run /build/bench/qbench_server-native \
+            --cert /build/work/cert.pem --key /build/work/key.pem \
+            --port-file "/build/work/port.$$" "$@" >"$log" 2>&1 &
+    fi
+    spid=$!
+    port=
+    for _ in $(seq 60); do
+        read -r -t 1 -u 3 port && break
+        kill -0 "$spid" 2>/dev/null || break
+    done
+    exec 3>&-
+    rm -f "$fifo"
+    fifo=
+    [ -n "$port" ] || { echo "run: server never reported its port" >&2; cat "$log" >&2; return 1; }
+}
+
+# kv KEY FILE: the value of KEY=... on the first line that has it.
+kv() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
+
+declare -A val # val[metric,impl] = space-separated values, one per rep
+add() { val[$1,$2]="${val[$1,$2]:-} $3"; }
+failed_run() { # failed_run NAME LOG...
+    fails=$((fails + 1))
+    echo "----- FAILED: $1 -----"
+    shift
+    for f in "$@"; do echo "--- $f"; tail -n 30 "$f"; done
+}
+
+run_handshakes() { # IMPL REP
+    local s=$logs/hs-$1-$2.server c=$logs/hs-$1-$2.client crc src
+    start_server "$1" "$s" --count "$hs_conns" || { failed_run "handshakes $1" "$s"; return; }
+    "${client[@]}" --port "$port" --workload handshakes --conns "$hs_conns" \
+        --workers 2 --inflight 16 >"$c" 2>&1
+    crc=$?
+    [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
+    wait "$spid"; src=$?; spid=
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "handshakes $1" "$s" "$c"; return; fi
+    add hs_per_cpu "$1" "$(awk -v n="$(kv conns "$s")" -v c="$(kv cpu "$s")" 'BEGIN{printf "%.1f", n/c}')"
+    add hs_wall "$1" "$(kv conns_per_s "$c")"
+    add hs_unclosed "$1" "$(kv unclosed "$s")"
+}
+
+run_bulk() { # IMPL REP
+    local s=$logs/bulk-$1-$2.server c=$logs/bulk-$1-$2.client crc src
+    start_server "$1" "$s" --count 1 || { failed_run "bulk $1" "$s"; return; }
+    "${client[@]}" --port "$port" --workload bulk --bytes "$bulk_bytes" >"$c" 2>&1
+    crc=$?
+    [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
+    wait "$spid"; src=$?; spid=
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "bulk $1" "$s" "$c"; return; fi
+    add bulk_up_mbps "$1" "$(kv up_mbps "$c")"
+    add bulk_down_mbps "$1" "$(kv down_mbps "$c")"
+    add bulk_client_up_cpu "$1" "$(kv up_cpu_s_per_gb "$c")"
+    add bulk_client_down_cpu "$1" "$(kv down_cpu_s_per_gb "$c")"
+    add bulk_server_up_cpu "$1" "$(awk -v c="$(kv up_cpu "$s")" -v b="$(kv up_bytes "$s")" 'BEGIN{printf "%.3f", c/(b/1e9)}')"
+    add bulk_server_down_cpu "$1" "$(awk -v c="$(kv down_cpu "$s")" -v b="$(kv down_bytes "$s")" 'BEGIN{printf "%.3f", c/(b/1e9)}')"
+}
+
+run_many() { # IMPL REP
+    local s=$logs/many-$1-$2.server c=$logs/many-$1-$2.client crc src
+    start_server "$1" "$s" --count "$many_conns" || { failed_run "many $1" "$s"; return; }
+    "${client[@]}" --port "$port" --workload many --conns "$many_conns" \
+        --workers 2 --streams 4 --bytes 262144 >"$c" 2>&1
+    crc=$?
+    [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
+    wait "$spid"; src=$?; spid=
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "many $1" "$s" "$c"; return; fi
+    add many_mbps "$1" "$(kv mbps "$c")"
+    add many_p50 "$1" "$(kv p50_ms "$c")"
+    add many_p99 "$1" "$(kv p99_ms "$c")"
+    add many_server_cpu "$1" "$(kv cpu "$s")"
+    add many_unclosed "$1" "$(kv unclosed "$s")"
+}
+
+run_idle() { # IMPL REP
+    local s=$logs/idle-$1-$2.server c=$logs/idle-$1-$2.client cpid crc src
+    start_server "$1" "$s" --idle "$idle_conns" || { failed_run "idle $1" "$s"; return; }
+    "${client[@]}" --port "$port" --workload idle --conns "$idle_conns" \
+        --inflight 32 --hold-secs 120 >"$c" 2>&1 &
+    cpid=$!
+    wait "$spid"; src=$?; spid=
+    kill "$cpid" 2>/dev/null
+    wait "$cpid"; crc=$?
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "idle $1" "$s" "$c"; return; fi
+    add mem_per_conn "$1" "$(awk -v a="$(kv rss_first_kb "$s")" -v b="$(kv rss_end_kb "$s")" \
+        -v n="$idle_conns" 'BEGIN{printf "%.2f", (b-a)/(n-1)}')"
+    add mem_rss_end "$1" "$(kv rss_end_kb "$s")"
+}
+
+# The HTTP/3 reference: gtlsserver serving one file of the bulk size,
+# gtlsclient downloading it; server CPU from /proc (clock ticks).
+run_gtls() { # REP
+    local g=$logs/gtls-$1.server c=$logs/gtls-$1.client p0 p1 t0 t1 rc gport tck
+    tck=$(getconf CLK_TCK)
+    mkdir -p "$work/htdocs" "$work/dl"
+    [ -f "$work/htdocs/blob" ] || head -c "$bulk_bytes" /dev/zero | tr '\0' 'q' >"$work/htdocs/blob"
+    rm -f "$work/dl/blob"
+    gport=$((20000 + RANDOM % 20000))
+    gtlsserver -q -d "$work/htdocs" 127.0.0.1 "$gport" "$work/key.pem" "$work/cert.pem" >"$g" 2>&1 &
+    gpid=$!
+    for _ in $(seq 100); do
+        ss -Huln "sport = :$gport" | grep -q . && break
+        kill -0 "$gpid" 2>/dev/null || break
+        sleep 0.05
+    done
+    p0=$(awk '{print $14 + $15}' "/proc/$gpid/stat" 2>/dev/null)
+    t0=$(date +%s.%N)
+    timeout 120 gtlsclient -q --exit-on-all-streams-close --download "$work/dl" \
+        127.0.0.1 "$gport" "https://localhost:$gport/blob" >"$c" 2>&1
+    rc=$?
+    t1=$(date +%s.%N)
+    p1=$(awk '{print $14 + $15}' "/proc/$gpid/stat" 2>/dev/null)
+    kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; gpid=
+    if [ $rc -ne 0 ] || [ -z "$p0" ] || [ -z "$p1" ] ||
+       [ "$(stat -c %s "$work/dl/blob" 2>/dev/null)" != "$bulk_bytes" ]; then
+        failed_run "gtls bulk download" "$g" "$c"; return
+    fi
+    add bulk_down_mbps gtls "$(awk -v b="$bulk_bytes" -v t="$(echo "$t1 - $t0" | bc)" 'BEGIN{printf "%.1f", b/1e6/t}')"
+    add bulk_server_down_cpu gtls "$(awk -v b="$bulk_bytes" -v c="$((p1 - p0))" -v k="$tck" 'BEGIN{printf "%.3f", c/k/(b/1e9)}')"
+    rm -f "$work/dl/blob"
+}
+
+for rep in $(seq "$reps"); do
+    for w in $workloads; do
+        [ "$w" = gtls ] && continue
+        for impl in sslquic native; do
+            echo "== rep $rep/$reps: $w, $impl server ($((SECONDS - t_start)) s)"
+            "run_$w" "$impl" "$rep"
+        done
+    done
+    case " $workloads " in
+    *" gtls "*)
+        echo "== rep $rep/$reps: HTTP/3 reference, gtlsserver + gtlsclient"
+        run_gtls "$rep" ;;
+    esac
+done
+
+# median of the values (the lower middle one for an even count)
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{if (NR) print a[int((NR+1)/2)]}'; }
+get() { echo "${val[$1,$2]:-}" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a/b}'; }
+
+# metric  label  unit  better
+metrics=(
+"hs_per_cpu|handshakes|handshakes per server CPU s|higher"
+"hs_wall|handshakes_wall|connections/s (wall, client-bound)|higher"
+"hs_unclosed|handshakes_unclosed|connections whose close never reached the server|lower"
+"bulk_up_mbps|bulk_upload|MB/s|higher"
+"bulk_down_mbps|bulk_download|MB/s|higher"
+"bulk_server_up_cpu|bulk_server_cpu_upload|server CPU s/GB|lower"
+"bulk_server_down_cpu|bulk_server_cpu_download|server CPU s/GB|lower"
+"bulk_client_up_cpu|bulk_client_cpu_upload|client CPU s/GB (same client)|lower"
+"bulk_client_down_cpu|bulk_client_cpu_download|client CPU s/GB (same client)|lower"
+"many_mbps|many_conns|MB/s echoed|higher"
+"many_p50|many_conns_p50|ms to complete|lower"
+"many_p99|many_conns_p99|ms to complete|lower"
+"many_server_cpu|many_conns_server_cpu|server CPU s|lower"
+"many_unclosed|many_conns_unclosed|connections whose close never reached the server|lower"
+"mem_per_conn|mem_per_conn|KiB RSS per idle connection|lower"
+"mem_rss_end|mem_rss_total|KiB RSS with all connections|lower"
+)
+table=$(
+    printf '| metric | unit | better | sslquic/3.0 | native/3.5 | sslquic/native35 | ngtcp2 gtlsserver (h3) |\n'
+    printf '|---|---|---|---|---|---|---|\n'
+    for m in "${metrics[@]}"; do
+        IFS='|' read -r key label unit better <<<"$m"
+        a=$(get "$key" sslquic) b=$(get "$key" native) g=$(get "$key" gtls)
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$unit" "$better" \
+            "${a:-FAILED}" "${b:-FAILED}" "$(ratio "$a" "$b")" "${g:--}"
+    done
+)
+ratios=$(
+    for m in "${metrics[@]}"; do
+        IFS='|' read -r key label unit better <<<"$m"
+        echo "ratio $label sslquic/native35 $(ratio "$(get "$key" sslquic)" "$(get "$key" native)")"
+    done
+)
+echo
+echo "$table"
+echo
+echo "$ratios"
+
+tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
+{
+    echo "<!-- SPDX-License-Identifier: Apache-2.0 -->"
+    echo "# QUIC benchmark results"
+    echo
+    echo "Produced by \`bench/run.sh${1:+ $1}\` (bench/README.md says what each workload does)."
+    echo "Numbers from one 2-core machine where client and server share the CPUs;"
+    echo "expect a few percent of noise between runs, more for the many-connection"
+    echo "latencies."
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+    echo "- sslquic/3.0: Debian 12 host, $(openssl version | cut -d' ' -f1-2), ngtcp2 $(pkg-config --modversion libngtcp2), gcc $(gcc -dumpversion), Release"
+    echo "- native/3.5: Debian 13 chroot, $tri_versions, Release"
+    echo "- HTTP/3 reference: Debian 12 ngtcp2-server/-client $(dpkg-query -W -f '${Version}' ngtcp2-server 2>/dev/null) (gtlsserver/gtlsclient, GnuTLS $(dpkg-query -W -f '${Version}' libgnutls30 2>/dev/null))"
+    echo "- client for every qbench run: qbench_client-native (OpenSSL 3.5, in the chroot); both servers on the same loopback, one at a time"
+    echo "- sizes: handshakes $hs_conns connections (2 workers x 16 in flight, 1 byte each way); bulk $bulk_bytes bytes up then down on one stream; many $many_conns connections x 4 streams x 256 KiB echo, all at once (2 workers); idle $idle_conns connections; $reps reps, median shown"
+    echo
+    echo "$table"
+    echo
+    echo "The ratio is sslquic/3.0 divided by native/3.5: above 1 is better for"
+    echo "sslquic where higher is better, below 1 where lower is better."
+    echo
+    echo '```'
+    echo "$ratios"
+    echo '```'
+    echo
+    echo "The HTTP/3 column is Debian's ngtcp2 example server (GnuTLS) serving a"
+    echo "file of the bulk size to its example client: a reference for what"
+    echo "ngtcp2 alone moves on this machine.  It is not a like-for-like pair:"
+    echo "HTTP/3 framing on top, its own flow-control defaults (1 MiB"
+    echo "connection / 256 KiB stream windows on the server side), and the"
+    echo "client writes the file to disk.  sslquic has no HTTP/3 server, so"
+    echo "there is no sslquic-vs-gtlsserver pairing."
+    echo
+    echo "\"unclosed\": the client closed after a complete exchange but its"
+    echo "CONNECTION_CLOSE never reached the server (UDP loss on a saturated"
+    echo "loopback; a server waiting for the peer sends nothing that would make"
+    echo "the client repeat it).  The server gives such a connection 10 s, then"
+    echo "counts it; this delays the server's exit, not the measured figures."
+    [ $fails -eq 0 ] || { echo; echo "**$fails run(s) FAILED; their figures are missing.**"; }
+} >"$results"
+echo
+echo "run: wrote $results ($((SECONDS - t_start)) s, $fails failed runs)"
+[ $fails -eq 0 ]
