@@ -1183,7 +1183,8 @@ static int part_state(const sslq_stream *st, enum sslq_stream_part p,
     return SSL_STREAM_STATE_NONE;
 }
 
-int SSLQ_get_stream_read_state(SSL *ssl)
+/* The SSL_STREAM_STATE_* of one direction of the stream |ssl| is about. */
+static int stream_state(SSL *ssl, int recv)
 {
     sslq_obj *o;
     sslq_stream *st = state_stream(ssl, &o);
@@ -1192,24 +1193,21 @@ int SSLQ_get_stream_read_state(SSL *ssl)
     if (st == NULL)
         return SSL_STREAM_STATE_NONE;
     sslq_engine_lock(o->eng);
-    rv = part_state(st, st->recv_part,
-                    st->fin_received && sslq_bufq_len(&st->recv) == 0);
+    rv = recv ? part_state(st, st->recv_part,
+                           st->fin_received && sslq_bufq_len(&st->recv) == 0)
+              : part_state(st, st->send_part, st->fin_wanted);
     sslq_engine_unlock(o->eng);
     return rv;
 }
 
+int SSLQ_get_stream_read_state(SSL *ssl)
+{
+    return stream_state(ssl, 1);
+}
+
 int SSLQ_get_stream_write_state(SSL *ssl)
 {
-    sslq_obj *o;
-    sslq_stream *st = state_stream(ssl, &o);
-    int rv;
-
-    if (st == NULL)
-        return SSL_STREAM_STATE_NONE;
-    sslq_engine_lock(o->eng);
-    rv = part_state(st, st->send_part, st->fin_wanted);
-    sslq_engine_unlock(o->eng);
-    return rv;
+    return stream_state(ssl, 0);
 }
 
 static int error_code(SSL *ssl, int recv, uint64_t *code)
