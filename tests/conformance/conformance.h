@@ -93,6 +93,17 @@ static inline int conf_write_port_file(const char *path, unsigned port)
     return close(fd) == 0 && ok;
 }
 
+/* The port a server wrote with conf_write_port_file. */
+static inline int conf_read_port_file(const char *path, unsigned *port)
+{
+    FILE *f = fopen(path, "r");
+    int ok = f != NULL && fscanf(f, "%u", port) == 1;
+
+    if (f != NULL)
+        fclose(f);
+    return ok;
+}
+
 /* BIO_ADDR for 127.0.0.1:port, for SSL_set1_initial_peer_addr. */
 static inline BIO_ADDR *conf_loopback_addr(unsigned port)
 {

@@ -131,16 +131,6 @@ out:
     return rc;
 }
 
-static int read_port_file(const char *path, unsigned *port)
-{
-    FILE *f = fopen(path, "r");
-    int ok = f != NULL && fscanf(f, "%u", port) == 1;
-
-    if (f != NULL)
-        fclose(f);
-    return ok;
-}
-
 int main(int argc, char **argv)
 {
     struct opts o = {0, NULL, 1, 0};
@@ -156,7 +146,7 @@ int main(int argc, char **argv)
         else if (conf_arg_is(argv[a], "--port"))
             o.port = (unsigned)strtoul(argv[++a], NULL, 10);
         else if (conf_arg_is(argv[a], "--port-file")) {
-            if (!read_port_file(argv[++a], &o.port))
+            if (!conf_read_port_file(argv[++a], &o.port))
                 break;
         } else if (conf_arg_is(argv[a], "--cafile"))
             o.cafile = argv[++a];
