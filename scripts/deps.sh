@@ -10,7 +10,7 @@ set -euo pipefail
 
 BUILD="gcc make cmake pkg-config libssl-dev libngtcp2-dev libnghttp3-dev"
 TEST="libcmocka-dev openssl debootstrap ngtcp2-server ngtcp2-client iproute2 \
-valgrind man-db groff-base clang libclang-rt-14-dev"
+valgrind man-db groff-base clang libclang-rt-14-dev chromium"
 want="$BUILD"
 [ "${1:-}" = "--build" ] || want="$want $TEST"
 
