@@ -537,6 +537,87 @@ static void test_idle_connection_times_out_on_both_sides(void **state)
     assert_true(sslq_conn_close_info(w->server.conns[0])->idle);
 }
 
+/* Forwards what arrives on |from| to |to| (dest |dst|), or drops it when
+ * |to| < 0; returns the UDP payload bytes seen. */
+static uint64_t pump(int from, int to, const struct sockaddr_in *dst)
+{
+    uint8_t buf[65536];
+    uint64_t total = 0;
+    ssize_t n;
+
+    while ((n = recv(from, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+        total += (uint64_t)n;
+        if (to >= 0)
+            sendto(to, buf, (size_t)n, 0, (const struct sockaddr *)dst,
+                   sizeof(*dst));
+    }
+    return total;
+}
+
+/* A client whose replies all vanish (a spoofed source address): the
+ * server, which cannot validate the address, sends at most three times
+ * the bytes it received (RFC 9000 section 8.1), although its certificate
+ * chain is several times larger than that. */
+static void test_unvalidated_address_gets_at_most_three_times_its_bytes(void **state)
+{
+    world *w = *state;
+    sslq_test_pki *big = sslq_test_pki_new(3, 6000);
+    struct sockaddr_in tap_addr, spoof_addr;
+    int tap, spoof;
+    uint64_t c2s = 0, s2c = 0, deadline;
+    sslq_port_stats st;
+    SSL *ssl;
+    sslq_conn *c = NULL;
+
+    assert_non_null(big);
+    for (int i = 0; i < sk_X509_num(big->client_chain); i++)
+        assert_int_equal(SSL_CTX_add1_chain_cert(
+                             w->server.ctx, sk_X509_value(big->client_chain, i)),
+                         1);
+    tap = udp_socket(&tap_addr);
+    spoof = udp_socket(&spoof_addr);
+    assert_true(tap >= 0 && spoof >= 0);
+
+    ssl = SSL_new(w->client.ctx);
+    assert_non_null(ssl);
+    SSL_set_tlsext_host_name(ssl, "localhost");
+    SSL_set_alpn_protos(ssl, alpn_wire, sizeof(alpn_wire));
+    assert_int_equal(sslq_port_connect(w->client.port, ssl,
+                                       (struct sockaddr *)&tap_addr,
+                                       sizeof(tap_addr), &c, sslq_now()),
+                     0);
+    w->client.conns[w->client.nconns++] = c;
+
+    /* Long enough for the client's Initial to be retransmitted and the
+     * server's probe timeouts to fire several times. */
+    deadline = sslq_now() + 3 * SEC;
+    while (sslq_now() < deadline) {
+        struct pollfd pfd[3] = {{w->server.fd, POLLIN, 0},
+                                {tap, POLLIN, 0},
+                                {spoof, POLLIN, 0}};
+
+        poll(pfd, 3, 5);
+        sslq_port_tick(w->server.port, sslq_now());
+        sslq_port_tick(w->client.port, sslq_now());
+        c2s += pump(tap, spoof, &w->server.addr);
+        s2c += pump(spoof, -1, NULL);
+    }
+    sslq_port_get_stats(w->server.port, &st);
+    assert_int_equal(st.conns_created, 1);
+    assert_int_equal(st.retries_sent, 0);
+    print_message("client sent %llu bytes, server sent %llu (chain %zu)\n",
+                  (unsigned long long)c2s, (unsigned long long)s2c,
+                  sslq_test_pki_client_chain_size(big));
+    assert_true(c2s >= 1200);
+    assert_true(s2c > 0);
+    assert_true(s2c <= 3 * c2s);
+    /* not vacuous: unlimited, the server would have sent its whole chain */
+    assert_true(sslq_test_pki_client_chain_size(big) > 3 * c2s);
+    close(tap);
+    close(spoof);
+    sslq_test_pki_free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +651,9 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_idle_connection_times_out_on_both_sides, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_unvalidated_address_gets_at_most_three_times_its_bytes,
+            setup_novalidate, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
