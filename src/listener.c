@@ -26,8 +26,16 @@ static int l_may_accept(void *owner)
 {
     sslq_listener_obj *l = owner;
 
-    return l->listening && !l->client_only &&
-           l->npending + l->nready < l->max_pending;
+    if (!l->listening || l->client_only ||
+        l->npending + l->nready >= l->max_pending)
+        return SSLQ_ACCEPT_NO;
+    /* Half the cap taken by unfinished handshakes looks like a flood from
+     * spoofed addresses: from here on a client proves its address with a
+     * Retry round trip first (even with validation off), so what is left
+     * of the cap goes to clients that can. */
+    if (2 * l->npending >= l->max_pending)
+        return SSLQ_ACCEPT_VALIDATED_ONLY;
+    return SSLQ_ACCEPT_YES;
 }
 
 static SSL *l_new_ssl(void *owner)

@@ -667,7 +667,7 @@ static void accept_initial(sslq_port *p, const uint8_t *data, size_t len,
     ngtcp2_cid odcid_buf, *odcid = NULL;
     const uint8_t *token;
     size_t tokenlen;
-    int validated = 0;
+    int validated = 0, verdict;
     pconn *pc;
     SSL *ssl;
 
@@ -699,13 +699,16 @@ static void accept_initial(sslq_port *p, const uint8_t *data, size_t len,
                                 NULL, NULL) == 0) {
         validated = 1;
     }
-    if (p->ops == NULL || p->ops->may_accept == NULL ||
-        !p->ops->may_accept(p->owner)) {
+    verdict = p->ops != NULL && p->ops->may_accept != NULL
+                  ? p->ops->may_accept(p->owner)
+                  : SSLQ_ACCEPT_NO;
+    if (verdict == SSLQ_ACCEPT_NO) {
         p->stats.refused++;
         send_initial_close(p, &hd, NGTCP2_CONNECTION_REFUSED, peer, peerlen);
         return;
     }
-    if (p->cfg.validate && !validated) {
+    if ((p->cfg.validate || verdict == SSLQ_ACCEPT_VALIDATED_ONLY) &&
+        !validated) {
         send_retry(p, &hd, peer, peerlen);
         return;
     }

@@ -32,8 +32,16 @@
 
 typedef struct sslq_port sslq_port;
 
+/* What a server port's owner says to a client's first Initial. */
+enum {
+    SSLQ_ACCEPT_NO = 0,            /* refuse: CONNECTION_REFUSED */
+    SSLQ_ACCEPT_YES = 1,           /* create the connection */
+    SSLQ_ACCEPT_VALIDATED_ONLY = 2 /* only once the address is proven */
+};
+
 typedef struct sslq_port_ops {
-    /* Server: may a new connection be created now (pending cap)? */
+    /* Server: may a new connection be created now (pending cap)?  One of
+     * SSLQ_ACCEPT_*. */
     int (*may_accept)(void *owner);
     /* Server: the SSL for a new incoming connection (NULL refuses it). */
     SSL *(*new_ssl)(void *owner);

@@ -34,6 +34,7 @@ typedef struct side {
     sslq_conn *conns[MAX_CONNS];
     size_t nconns;
     size_t cap; /* may_accept allows this many */
+    int busy;   /* may_accept wants proven addresses only */
 } side;
 
 typedef struct world {
@@ -60,7 +61,9 @@ static int srv_may_accept(void *owner)
 {
     side *s = owner;
 
-    return s->nconns < s->cap;
+    if (s->nconns >= s->cap)
+        return SSLQ_ACCEPT_NO;
+    return s->busy ? SSLQ_ACCEPT_VALIDATED_ONLY : SSLQ_ACCEPT_YES;
 }
 
 static SSL *srv_new_ssl(void *owner)
@@ -261,6 +264,22 @@ static void test_handshake_without_validation_sends_no_retry(void **state)
     assert_true(run_until(w, both_established, c, 5 * SEC));
     sslq_port_get_stats(w->server.port, &st);
     assert_int_equal(st.retries_sent, 0);
+}
+
+/* A busy owner (a listener whose pending cap is half full) makes the port
+ * ask for a Retry round trip even with validation off. */
+static void test_busy_owner_gets_retry_without_validation(void **state)
+{
+    world *w = *state;
+    sslq_conn *c;
+    sslq_port_stats st;
+
+    w->server.busy = 1;
+    c = connect_client(w);
+    assert_true(run_until(w, both_established, c, 5 * SEC));
+    sslq_port_get_stats(w->server.port, &st);
+    assert_true(st.retries_sent >= 1);
+    assert_int_equal(st.conns_created, 1);
 }
 
 static void test_new_token_lets_next_connection_skip_retry(void **state)
@@ -626,6 +645,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_handshake_without_validation_sends_no_retry,
             setup_novalidate, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_busy_owner_gets_retry_without_validation, setup_novalidate,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_new_token_lets_next_connection_skip_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_echo_one_byte, setup,
