@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,8 +14,11 @@
 struct sslq_engine {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_t owner;
-    int depth;       /* re-entry count of the owner */
+    /* The holder's thread id, 0 when nobody holds mu.  Read without the
+     * lock to spot re-entry, so atomic: a thread finds its own id here only
+     * while it holds mu, and only the holder writes it. */
+    _Atomic uintptr_t owner;
+    int depth;       /* re-entry count of the holder (only it touches it) */
     int refs;        /* guarded by refs_mu */
     pthread_mutex_t refs_mu;
     sslq_port *port;
@@ -42,6 +47,7 @@ int sslq_engine_new(sslq_engine **out)
         fcntl(e->wake[i], F_SETFL, fcntl(e->wake[i], F_GETFL) | O_NONBLOCK);
         fcntl(e->wake[i], F_SETFD, FD_CLOEXEC);
     }
+    atomic_init(&e->owner, 0);
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->refs_mu, NULL);
     pthread_condattr_init(&ca);
@@ -81,14 +87,30 @@ void sslq_engine_down(sslq_engine *e)
     free(e);
 }
 
+static uintptr_t self_id(void)
+{
+    return (uintptr_t)pthread_self();
+}
+
+/* mu is about to be released (or was just taken) by its holder. */
+static void drop_owner(sslq_engine *e)
+{
+    atomic_store_explicit(&e->owner, 0, memory_order_relaxed);
+}
+
+static void take_owner(sslq_engine *e)
+{
+    atomic_store_explicit(&e->owner, self_id(), memory_order_relaxed);
+}
+
 void sslq_engine_lock(sslq_engine *e)
 {
-    if (e->depth > 0 && pthread_equal(e->owner, pthread_self())) {
+    if (atomic_load_explicit(&e->owner, memory_order_relaxed) == self_id()) {
         e->depth++;
         return;
     }
     pthread_mutex_lock(&e->mu);
-    e->owner = pthread_self();
+    take_owner(e);
     e->depth = 1;
 }
 
@@ -96,6 +118,7 @@ void sslq_engine_unlock(sslq_engine *e)
 {
     if (--e->depth > 0)
         return;
+    drop_owner(e);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -161,9 +184,9 @@ static void cond_sleep(sslq_engine *e, uint64_t t)
         t = sslq_now() + 60000000000ULL;
     ts.tv_sec = (time_t)(t / 1000000000ULL);
     ts.tv_nsec = (long)(t % 1000000000ULL);
-    e->depth = 0;
+    drop_owner(e);
     pthread_cond_timedwait(&e->cv, &e->mu, &ts);
-    e->owner = pthread_self();
+    take_owner(e);
     e->depth = depth;
 }
 
@@ -209,14 +232,14 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
             pfd[n].events = POLLIN;
             n++;
             e->polling = 1;
-            e->depth = 0;
+            drop_owner(e);
             pthread_mutex_unlock(&e->mu);
             if (poll(pfd, (nfds_t)n, ms_until(t, now)) > 0 &&
                 (pfd[n - 1].revents & POLLIN))
                 while (read(e->wake[0], buf, sizeof(buf)) > 0)
                     ;
             pthread_mutex_lock(&e->mu);
-            e->owner = pthread_self();
+            take_owner(e);
             e->depth = depth;
             e->polling = 0;
         }
