@@ -43,6 +43,9 @@ struct sslq_conn {
     int keepalive;           /* PING before the idle timeout */
     size_t nblocked;         /* streams waiting for flow-control credit */
     uint64_t idle_timeout;   /* ours, ns (0: none) */
+    uint64_t peer_opened[2]; /* streams the peer opened: bidi, uni */
+    int reject_incoming;     /* refuse peer streams (incoming policy) */
+    uint64_t reject_aec;     /* the code they are refused with */
 };
 
 void sslq_conn_config_default(sslq_conn_config *cfg)
@@ -220,12 +223,46 @@ static int tls_on_crypto_data(void *arg, enum sslq_level level,
 
 static int set_local_params(sslq_conn *c);
 
+void (*sslq_conn_test_peer_params_hook)(ngtcp2_transport_params *params);
+
+/* TEST ONLY: the peer's parameters as sslq_conn_test_peer_params_hook
+ * rewrites them, encoded again into |out|.  Returns the length, or -1. */
+static ngtcp2_ssize test_rewrite_peer_params(const sslq_conn *c,
+                                             const uint8_t *data, size_t len,
+                                             uint8_t *out, size_t cap)
+{
+    ngtcp2_transport_params p;
+
+#if SSLQ_NGTCP2_LEGACY
+    if (ngtcp2_decode_transport_params(
+            &p,
+            c->is_server ? NGTCP2_TRANSPORT_PARAMS_TYPE_CLIENT_HELLO
+                         : NGTCP2_TRANSPORT_PARAMS_TYPE_ENCRYPTED_EXTENSIONS,
+            data, len) != 0)
+        return -1;
+#else
+    if (ngtcp2_transport_params_decode(&p, data, len) != 0)
+        return -1;
+#endif
+    sslq_conn_test_peer_params_hook(&p);
+    return sslq_ngtcp2_transport_params_encode(out, cap, !c->is_server, &p);
+}
+
 static int tls_on_peer_transport_params(void *arg, const uint8_t *data,
                                         size_t len)
 {
     sslq_conn *c = arg;
-    int rv = ngtcp2_conn_decode_and_set_remote_transport_params(c->nc, data,
-                                                                len);
+    uint8_t rewritten[1024];
+    ngtcp2_ssize n;
+    int rv;
+
+    if (sslq_conn_test_peer_params_hook != NULL && !c->is_server &&
+        (n = test_rewrite_peer_params(c, data, len, rewritten,
+                                      sizeof(rewritten))) > 0) {
+        data = rewritten;
+        len = (size_t)n;
+    }
+    rv = ngtcp2_conn_decode_and_set_remote_transport_params(c->nc, data, len);
 
     /* A server's parameters carry the version ngtcp2 just negotiated from
      * the client's (RFC 9368): encode them now, before the shim's libssl
@@ -373,6 +410,23 @@ static int cb_stream_open(ngtcp2_conn *nc, int64_t stream_id, void *user_data)
     if (s == NULL)
         return NGTCP2_ERR_CALLBACK_FAILURE;
     ngtcp2_conn_set_stream_user_data(nc, stream_id, s);
+    c->peer_opened[sslq_stream_is_uni(s)]++;
+    if (c->reject_incoming) {
+        /* SSL_INCOMING_STREAM_POLICY_REJECT: STOP_SENDING and, on a bidi
+         * stream, RESET_STREAM at once.  The stream stays known (released)
+         * so data still in flight only returns its credit. */
+        if (s->recv_part == SSLQ_PART_OPEN) {
+            s->recv_part = SSLQ_PART_RESET_LOCAL;
+            s->recv_error = c->reject_aec;
+        }
+        if (s->send_part == SSLQ_PART_OPEN) {
+            s->send_part = SSLQ_PART_RESET_LOCAL;
+            s->send_error = c->reject_aec;
+        }
+        s->released = 1;
+        ngtcp2_conn_shutdown_stream(nc, 0, stream_id, c->reject_aec);
+        return 0;
+    }
     s->queued = 1;
     if (c->accept_tail)
         c->accept_tail->accept_next = s;
@@ -429,13 +483,21 @@ static int cb_stream_close(ngtcp2_conn *nc, uint32_t flags, int64_t stream_id,
     sslq_conn *c = user_data;
     sslq_stream *s = stream_of(nc, stream_id, stream_user_data);
 
-    (void)flags;
-    (void)app_error_code;
     if (s == NULL)
         return 0;
     s->closed = 1;
-    if (s->send_part == SSLQ_PART_OPEN && s->fin_sent)
+    if (s->send_part == SSLQ_PART_OPEN && s->fin_sent &&
+        sslq_bufq_len(&s->send) == 0) {
         s->send_part = SSLQ_PART_FINISHED;
+    } else if (s->send_part == SSLQ_PART_OPEN &&
+               (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) {
+        /* Closed with our sending unfinished: ngtcp2 answered the peer's
+         * STOP_SENDING with RESET_STREAM, which it reports no other way
+         * (conn_api shows it as OpenSSL 3.5 does: RESET_LOCAL, with EW). */
+        s->send_part = SSLQ_PART_RESET_REMOTE;
+        s->send_error = app_error_code;
+        sslq_bufq_release(&s->send, s->send.end);
+    }
     notify(c);
     stream_maybe_free(c, s);
     return 0;
@@ -1141,6 +1203,21 @@ void *sslq_conn_owner(const sslq_conn *c)
 }
 
 /* ---- stream API --------------------------------------------------------- */
+
+uint64_t sslq_conn_peer_streams_left(const sslq_conn *c, int uni)
+{
+    const ngtcp2_transport_params *p =
+        ngtcp2_conn_get_local_transport_params(c->nc);
+    uint64_t max = uni ? p->initial_max_streams_uni : p->initial_max_streams_bidi;
+
+    return max > c->peer_opened[uni] ? max - c->peer_opened[uni] : 0;
+}
+
+void sslq_conn_set_incoming_reject(sslq_conn *c, int reject, uint64_t aec)
+{
+    c->reject_incoming = reject;
+    c->reject_aec = aec;
+}
 
 int sslq_conn_open_stream(sslq_conn *c, int uni, sslq_stream **out)
 {

@@ -164,12 +164,29 @@ int sslq_conn_send_idle(const sslq_conn *conn);
 /* Starts a 1-RTT key update.  0, or SSLQ_ERR_PROTO when not possible now. */
 int sslq_conn_initiate_key_update(sslq_conn *conn, uint64_t now);
 
+/* TEST ONLY (tests/unit/test_wire.c), never set by the library: when not
+ * NULL, every client passes the server's transport parameters through it
+ * before ngtcp2 sees them.  Raising the server's limits this way makes a
+ * well-behaved client break them, to test how a server meets a peer that
+ * opens too many streams or sends beyond its flow-control credit.  Set it
+ * before connecting and clear it after; not thread-safe. */
+extern void (*sslq_conn_test_peer_params_hook)(ngtcp2_transport_params *params);
+
 /* ---- streams ----------------------------------------------------------- */
 
 /* Opens a local stream (bidirectional unless |uni|).  SSLQ_ERR_WOULD_BLOCK
  * when the peer's stream limit is reached, SSLQ_ERR_PROTO when the
  * connection is not established or closed. */
 int sslq_conn_open_stream(sslq_conn *conn, int uni, sslq_stream **out);
+
+/* How many more streams of each kind the peer may open, as our initial
+ * limit stands (SSL_VALUE_QUIC_STREAM_*_REMOTE_AVAIL). */
+uint64_t sslq_conn_peer_streams_left(const sslq_conn *conn, int uni);
+
+/* With |reject|, streams the peer opens from now on are refused at once
+ * (STOP_SENDING, and RESET_STREAM on a bidi stream, carrying |aec|) and
+ * never queued for acceptance. */
+void sslq_conn_set_incoming_reject(sslq_conn *conn, int reject, uint64_t aec);
 
 /* The next stream the peer opened that nobody took yet, removed from the
  * queue; NULL when none. */

@@ -26,7 +26,8 @@ sslq_conn_obj *sslq_connobj_new(SSL *ssl, sslq_engine *eng, int is_server)
     if (co == NULL)
         return NULL;
     co->base.kind = SSLQ_OBJ_CONN;
-    co->base.event_mode = SSL_VALUE_EVENT_HANDLING_MODE_IMPLICIT;
+    /* INHERIT (from the domain/listener): OpenSSL 3.5 reports 0 too. */
+    co->base.event_mode = SSL_VALUE_EVENT_HANDLING_MODE_INHERIT;
     co->is_server = is_server;
     co->dflt_mode = SSL_DEFAULT_STREAM_MODE_AUTO_BIDI;
     co->incoming_policy = SSL_INCOMING_STREAM_POLICY_AUTO;
@@ -81,7 +82,10 @@ void sslq_streamobj_teardown(sslq_stream_obj *so)
 
     sslq_engine_lock(eng);
     if (so->s != NULL && co != NULL && co->conn != NULL) {
-        /* OpenSSL 3.5: a stream freed unread gets STOP_SENDING. */
+        /* OpenSSL 3.5: a stream freed before it was concluded is reset
+         * (RESET_STREAM 0), one freed unread gets STOP_SENDING 0. */
+        if (so->s->send_part == SSLQ_PART_OPEN && !so->s->fin_wanted)
+            sslq_stream_reset(so->s, 0);
         sslq_stream_release(so->s, 0);
         if (sslq_engine_port(eng) != NULL)
             sslq_port_conn_touch(sslq_engine_port(eng), co->conn);
@@ -166,6 +170,25 @@ static int conn_established(const sslq_conn_obj *co)
            sslq_conn_state(co->conn) == SSLQ_CONN_ESTABLISHED;
 }
 
+/* Whether peer streams are refused: with REJECT always; with AUTO once a
+ * default stream exists in an AUTO_* mode (the application is then assumed
+ * not to expect other streams), as OpenSSL 3.5 does. */
+static int incoming_rejected(const sslq_conn_obj *co)
+{
+    if (co->incoming_policy == SSL_INCOMING_STREAM_POLICY_AUTO)
+        return co->dflt != NULL &&
+               co->dflt_mode != SSL_DEFAULT_STREAM_MODE_NONE;
+    return co->incoming_policy == SSL_INCOMING_STREAM_POLICY_REJECT;
+}
+
+/* Tells the connection; called whenever an input of the rule changes. */
+static void update_reject(sslq_conn_obj *co)
+{
+    if (co->conn != NULL)
+        sslq_conn_set_incoming_reject(co->conn, incoming_rejected(co),
+                                      co->incoming_aec);
+}
+
 /* The peer address for a client: SSL_set1_initial_peer_addr, or the
  * address a connected socket talks to. */
 static int peer_address(sslq_conn_obj *co, struct sockaddr_storage *ss,
@@ -205,6 +228,7 @@ static int conn_start(sslq_conn_obj *co)
     if (rv != 0)
         return fail(&co->base, SSL_ERROR_SSL, sslq_err_reason(rv));
     co->is_server = 0;
+    update_reject(co);
     if (co->msg_cb != NULL)
         sslq_conn_set_msg_callback(co->conn, co->msg_cb);
     /* OSSL_QUIC_client_thread_method: a background thread keeps timers,
@@ -254,7 +278,7 @@ static int handshake_failed(sslq_conn_obj *co)
     co->base.last_error = SSL_ERROR_SSL;
     SSLQ_RAISE(ci->code == 0x100 + 120 ? SSLQ_R_NO_APPLICATION_PROTOCOL
                                        : SSLQ_R_HANDSHAKE_FAILED);
-    return -1;
+    return 0; /* as OpenSSL 3.5: the connection ended in a controlled way */
 }
 
 /* SSL_connect / SSL_do_handshake on a connection: 1 done, -1 otherwise. */
@@ -499,6 +523,7 @@ static sslq_stream *adopt_incoming(sslq_conn_obj *co)
         return NULL;
     co->dflt = s;
     co->dflt_taken = 1;
+    update_reject(co);
     return s;
 }
 
@@ -527,6 +552,7 @@ static int write_stream(sslq_conn_obj *co, sslq_stream **out)
     if (rv != 0)
         return SSLQ_R_STREAM_LIMIT_REACHED;
     co->dflt_taken = 1;
+    update_reject(co);
     *out = co->dflt;
     return 0;
 }
@@ -915,8 +941,8 @@ int SSLQ_stream_conclude(SSL *ssl, uint64_t flags)
                                                        : NULL;
     if (s == NULL) {
         fail(io.o, SSL_ERROR_SSL, SSLQ_R_NO_DEFAULT_STREAM);
-    } else if (s->fin_wanted) {
-        rv = 1; /* concluding twice is harmless */
+    } else if (s->fin_wanted && s->send_part == SSLQ_PART_OPEN) {
+        fail(io.o, SSL_ERROR_SSL, SSLQ_R_STREAM_FINISHED);
     } else if (sslq_stream_write(s, NULL, 0, 1, &n) != 0) {
         fail(io.o, SSL_ERROR_SSL, write_fail_reason(s));
     } else {
@@ -953,11 +979,7 @@ SSL *SSLQ_new_stream(SSL *s, uint64_t flags)
                              : SSLQ_R_NOT_A_CONNECTION);
         return NULL;
     }
-    if (flags & ~(uint64_t)(SSL_STREAM_FLAG_UNI | SSL_STREAM_FLAG_NO_BLOCK |
-                            SSL_STREAM_FLAG_ADVANCE)) {
-        fail(io.o, SSL_ERROR_SSL, SSLQ_R_UNSUPPORTED_FLAGS);
-        return NULL;
-    }
+    /* Unknown flags are ignored, as OpenSSL 3.5 does. */
     sslq_engine_lock(io.o->eng);
     if (!conn_start(io.co))
         goto out;
@@ -1027,6 +1049,11 @@ SSL *SSLQ_accept_stream(SSL *s, uint64_t flags)
     sslq_engine_lock(io.o->eng);
     if (!conn_start(io.co))
         goto out;
+    if (incoming_rejected(io.co)) {
+        /* OpenSSL 3.5: nothing can arrive, so asking is a mistake. */
+        fail(io.o, SSL_ERROR_SSL, SSLQ_R_OPERATION_NOT_SUPPORTED);
+        goto out;
+    }
     if (io.co->conn != NULL && sslq_conn_accept_queue_len(io.co->conn) == 0) {
         if (sslq_obj_blocking(io.o) && !(flags & SSL_ACCEPT_STREAM_NO_BLOCK))
             await(io.o, stream_queued, &io);
@@ -1052,8 +1079,12 @@ size_t SSLQ_get_accept_stream_queue_len(SSL *s)
     io_ctx io;
     size_t n = 0;
 
-    if (resolve(s, &io) <= 0 || io.o->kind != SSLQ_OBJ_CONN)
+    if (resolve(s, &io) <= 0)
         return 0;
+    if (io.o->kind != SSLQ_OBJ_CONN) {
+        SSLQ_RAISE(SSLQ_R_NOT_A_CONNECTION);
+        return 0;
+    }
     sslq_engine_lock(io.o->eng);
     if (io.co->conn != NULL) {
         if (implicit(io.o))
@@ -1081,6 +1112,7 @@ int SSLQ_set_default_stream_mode(SSL *s, uint32_t mode)
     co = (sslq_conn_obj *)o;
     sslq_engine_lock(o->eng);
     co->dflt_mode = mode;
+    update_reject(co);
     sslq_engine_unlock(o->eng);
     return 1;
 }
@@ -1104,6 +1136,7 @@ int SSLQ_set_incoming_stream_policy(SSL *s, int policy, uint64_t aec)
     sslq_engine_lock(o->eng);
     co->incoming_policy = policy;
     co->incoming_aec = aec;
+    update_reject(co);
     sslq_engine_unlock(o->eng);
     return 1;
 }
@@ -1119,8 +1152,11 @@ static sslq_stream *state_stream(SSL *ssl, sslq_obj **po)
         return NULL;
     if (o->kind == SSLQ_OBJ_STREAM)
         return ((sslq_stream_obj *)o)->s;
-    if (o->kind == SSLQ_OBJ_CONN)
+    if (o->kind == SSLQ_OBJ_CONN) {
+        if (((sslq_conn_obj *)o)->dflt == NULL)
+            SSLQ_RAISE(SSLQ_R_NO_DEFAULT_STREAM);
         return ((sslq_conn_obj *)o)->dflt;
+    }
     return NULL;
 }
 
@@ -1183,6 +1219,30 @@ static int part_state(const sslq_stream *st, enum sslq_stream_part p,
     return SSL_STREAM_STATE_NONE;
 }
 
+/* The SSL_STREAM_STATE_* of one direction of |st|, as OpenSSL 3.5 words
+ * it (under the lock). */
+static int part_state_of(const sslq_stream *st, int recv)
+{
+    enum sslq_stream_part p = recv ? st->recv_part : st->send_part;
+
+    /* OpenSSL 3.5 reports the connection's end over everything else. */
+    if (p != SSLQ_PART_NONE && st->conn != NULL &&
+        sslq_conn_state(st->conn) >= SSLQ_CONN_CLOSING)
+        return SSL_STREAM_STATE_CONN_CLOSED;
+    if (recv)
+        return part_state(st, p,
+                          st->fin_received && sslq_bufq_len(&st->recv) == 0);
+    /* A sending part the peer stopped was reset by us (RESET_STREAM in
+     * answer): OpenSSL 3.5 calls that RESET_LOCAL too. */
+    if (p == SSLQ_PART_RESET_REMOTE)
+        return SSL_STREAM_STATE_RESET_LOCAL;
+    /* FINISHED once the FIN is acknowledged (ngtcp2 then closes the stream
+     * or the peer's half is done too); a sent FIN alone is still OK. */
+    if (p == SSLQ_PART_FINISHED && !st->closed)
+        return SSL_STREAM_STATE_OK;
+    return part_state(st, p, 0);
+}
+
 /* The SSL_STREAM_STATE_* of one direction of the stream |ssl| is about. */
 static int stream_state(SSL *ssl, int recv)
 {
@@ -1193,9 +1253,7 @@ static int stream_state(SSL *ssl, int recv)
     if (st == NULL)
         return SSL_STREAM_STATE_NONE;
     sslq_engine_lock(o->eng);
-    rv = recv ? part_state(st, st->recv_part,
-                           st->fin_received && sslq_bufq_len(&st->recv) == 0)
-              : part_state(st, st->send_part, st->fin_wanted);
+    rv = part_state_of(st, recv);
     sslq_engine_unlock(o->eng);
     return rv;
 }
@@ -1221,14 +1279,15 @@ static int error_code(SSL *ssl, int recv, uint64_t *code)
         return -1;
     sslq_engine_lock(o->eng);
     p = recv ? st->recv_part : st->send_part;
-    if (p == SSLQ_PART_RESET_LOCAL || p == SSLQ_PART_RESET_REMOTE) {
+    if ((p == SSLQ_PART_RESET_LOCAL || p == SSLQ_PART_RESET_REMOTE) &&
+        part_state_of(st, recv) != SSL_STREAM_STATE_CONN_CLOSED) {
         if (code != NULL)
             *code = recv ? st->recv_error : st->send_error;
         rv = 1;
-    } else if (p == SSLQ_PART_CONN_CLOSED) {
-        rv = -1;
     } else {
-        rv = 0;
+        /* OpenSSL 3.5: 0 for a direction that finished normally, -1 for
+         * one still open, absent or cut by the connection's end. */
+        rv = part_state_of(st, recv) == SSL_STREAM_STATE_FINISHED ? 0 : -1;
     }
     sslq_engine_unlock(o->eng);
     return rv;
@@ -1258,13 +1317,10 @@ int SSLQ_stream_reset(SSL *ssl, const SSL_STREAM_RESET_ARGS *args,
                              : SSLQ_R_NO_DEFAULT_STREAM);
         return 0;
     }
-    if (args != NULL) {
-        if (args_len < sizeof(args->quic_error_code)) {
-            SSLQ_RAISE(SSLQ_R_PASSED_INVALID_ARGUMENT);
-            return 0;
-        }
+    /* OpenSSL 3.5 takes the code whatever args_len says. */
+    (void)args_len;
+    if (args != NULL)
         code = args->quic_error_code;
-    }
     sslq_engine_lock(o->eng);
     rv = sslq_stream_reset(st, code);
     touch(co);
@@ -1303,6 +1359,11 @@ static int peer_closed(void *arg)
     return co->conn == NULL || sslq_conn_state(co->conn) >= SSLQ_CONN_CLOSING;
 }
 
+/* The three phases of OpenSSL 3.5's SSL_shutdown_ex: flush the streams
+ * (unless NO_STREAM_FLUSH or WAIT_PEER), wait for the peer's close (with
+ * WAIT_PEER), then close and wait out the closing period (not with RAPID).
+ * Without blocking each phase gets one step and the call says 0 (with
+ * SSL_ERROR_WANT_READ) until the connection has terminated. */
 int SSLQ_shutdown_ex(SSL *ssl, uint64_t flags, const SSL_SHUTDOWN_EX_ARGS *args,
                      size_t args_len)
 {
@@ -1333,48 +1394,38 @@ int SSLQ_shutdown_ex(SSL *ssl, uint64_t flags, const SSL_SHUTDOWN_EX_ARGS *args,
         reason = args->quic_reason;
     blocking = sslq_obj_blocking(o) && !(flags & SSL_SHUTDOWN_FLAG_NO_BLOCK);
     sslq_engine_lock(o->eng);
-    if (co->conn == NULL) {
-        rv = 1; /* never connected: nothing to close */
+    if (co->conn == NULL || terminated(co)) {
+        rv = 1; /* never connected, or all over */
         goto out;
     }
     if (!co->shutdown_started) {
-        if ((flags & SSL_SHUTDOWN_FLAG_WAIT_PEER) && !peer_closed(co)) {
-            if (!blocking) {
-                if (implicit(o))
-                    sslq_engine_tick(o->eng);
-                if (!peer_closed(co))
-                    goto out;
-            } else {
-                sslq_engine_wait(o->eng, peer_closed, co, UINT64_MAX);
-            }
-        }
-        if (!(flags & (SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH |
-                       SSL_SHUTDOWN_FLAG_RAPID)) &&
+        if (!(flags & (SSL_SHUTDOWN_FLAG_WAIT_PEER |
+                       SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH)) &&
             !all_sent(co)) {
-            if (!blocking) {
-                if (implicit(o))
-                    sslq_engine_tick(o->eng);
-                if (!all_sent(co))
-                    goto out;
-            } else {
+            if (blocking)
                 sslq_engine_wait(o->eng, all_sent, co, UINT64_MAX);
-            }
+            else if (implicit(o))
+                sslq_engine_tick(o->eng);
+            if (!all_sent(co))
+                goto out;
+        }
+        if ((flags & SSL_SHUTDOWN_FLAG_WAIT_PEER) && !peer_closed(co)) {
+            if (blocking)
+                sslq_engine_wait(o->eng, peer_closed, co, UINT64_MAX);
+            else if (implicit(o))
+                sslq_engine_tick(o->eng);
+            if (!peer_closed(co))
+                goto out;
         }
         co->shutdown_started = 1;
         sslq_conn_close(co->conn, 1, code, reason, sslq_now());
         touch(co);
     }
-    if (flags & SSL_SHUTDOWN_FLAG_RAPID) {
-        sslq_engine_tick(o->eng);
-        rv = sslq_conn_state(co->conn) >= SSLQ_CONN_CLOSING;
-    } else if (blocking) {
+    if (blocking && !(flags & SSL_SHUTDOWN_FLAG_RAPID))
         sslq_engine_wait(o->eng, terminated, co, UINT64_MAX);
-        rv = 1;
-    } else {
-        if (implicit(o))
-            sslq_engine_tick(o->eng);
-        rv = terminated(co);
-    }
+    else if (implicit(o) || (flags & SSL_SHUTDOWN_FLAG_RAPID))
+        sslq_engine_tick(o->eng); /* at least send the CONNECTION_CLOSE */
+    rv = terminated(co);
 out:
     o->last_error = rv == 1 ? SSL_ERROR_NONE : SSL_ERROR_WANT_READ;
     sslq_engine_unlock(o->eng);
@@ -1399,7 +1450,7 @@ int SSLQ_get_conn_close_info(SSL *ssl, SSL_CONN_CLOSE_INFO *info,
     const sslq_close_info *ci;
     int rv = 0;
 
-    if (co == NULL) {
+    if (co == NULL || sslq_obj_get(ssl)->kind != SSLQ_OBJ_CONN) {
         SSLQ_RAISE(ssl == NULL ? SSLQ_R_PASSED_NULL_PARAMETER
                                : SSLQ_R_NOT_A_CONNECTION);
         return -1;

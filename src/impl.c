@@ -424,113 +424,227 @@ static int value_fail(int reason)
     return 0;
 }
 
+/* SSL_VALUE_QUIC_IDLE_TIMEOUT, in milliseconds, in the three feature
+ * classes of OpenSSL 3.5: what we request (the port's setting before the
+ * connection starts, our transport parameter after), what the peer
+ * requested and what was negotiated (both once the handshake is done). */
+static int idle_timeout_value(sslq_obj *o, sslq_conn_obj *co, uint32_t class_,
+                              uint64_t *v)
+{
+    int rv = 0, reason = SSLQ_R_UNSUPPORTED_VALUE;
+
+    if (o->kind != SSLQ_OBJ_CONN)
+        return value_fail(SSLQ_R_NOT_A_CONNECTION);
+    if (class_ < SSL_VALUE_CLASS_FEATURE_REQUEST ||
+        class_ > SSL_VALUE_CLASS_FEATURE_NEGOTIATED)
+        return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
+    sslq_engine_lock(o->eng);
+    if (co->conn == NULL) {
+        if (class_ == SSL_VALUE_CLASS_FEATURE_REQUEST && port_of(o) != NULL) {
+            *v = sslq_port_get_config(port_of(o))->conn.idle_timeout_ms;
+            rv = 1;
+        } else {
+            reason = SSLQ_R_NOT_CONNECTED;
+        }
+    } else if (class_ == SSL_VALUE_CLASS_FEATURE_REQUEST) {
+        *v = ngtcp2_conn_get_local_transport_params(
+                 sslq_conn_ngtcp2(co->conn))->max_idle_timeout /
+             1000000;
+        rv = 1;
+    } else if (sslq_conn_state(co->conn) == SSLQ_CONN_HANDSHAKE) {
+        reason = SSLQ_R_NOT_CONNECTED;
+    } else {
+        ngtcp2_conn *nc = sslq_conn_ngtcp2(co->conn);
+        uint64_t mine =
+            ngtcp2_conn_get_local_transport_params(nc)->max_idle_timeout /
+            1000000;
+        uint64_t peer =
+            ngtcp2_conn_get_remote_transport_params(nc)->max_idle_timeout /
+            1000000;
+
+        *v = class_ == SSL_VALUE_CLASS_FEATURE_PEER_REQUEST ? peer
+             : mine == 0                                    ? peer
+             : peer == 0 || mine < peer                     ? mine
+                                                            : peer;
+        rv = 1;
+    }
+    sslq_engine_unlock(o->eng);
+    if (!rv)
+        SSLQ_RAISE(reason);
+    return rv;
+}
+
+/* The send buffer values of a stream, or of a connection's default
+ * stream. */
+static int write_buf_value(sslq_obj *o, sslq_conn_obj *co, uint32_t id,
+                           uint64_t *v)
+{
+    sslq_stream *st = o->kind == SSLQ_OBJ_STREAM ? ((sslq_stream_obj *)o)->s
+                      : co != NULL               ? co->dflt
+                                                 : NULL;
+    uint64_t used;
+
+    if (st == NULL)
+        return value_fail(SSLQ_R_NO_DEFAULT_STREAM);
+    sslq_engine_lock(o->eng);
+    used = sslq_bufq_len(&st->send);
+    *v = id == SSL_VALUE_STREAM_WRITE_BUF_SIZE   ? st->send_cap
+         : id == SSL_VALUE_STREAM_WRITE_BUF_USED ? used
+         : used >= st->send_cap                  ? 0
+                                                 : st->send_cap - used;
+    sslq_engine_unlock(o->eng);
+    return 1;
+}
+
+/* The stream counts of a connection: how many more streams of a kind we
+ * may open (LOCAL) or the peer may open (REMOTE). */
+static uint64_t avail_value(sslq_obj *o, sslq_conn_obj *co, uint32_t id)
+{
+    int uni = id == SSL_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL ||
+              id == SSL_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL;
+    int remote = id == SSL_VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL ||
+                 id == SSL_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL;
+    ngtcp2_conn *nc = co->conn != NULL ? sslq_conn_ngtcp2(co->conn) : NULL;
+
+    if (remote) {
+        if (co->conn != NULL)
+            return sslq_conn_peer_streams_left(co->conn, uni);
+        if (port_of(o) == NULL)
+            return 0;
+        return uni ? sslq_port_get_config(port_of(o))->conn.max_streams_uni
+                   : sslq_port_get_config(port_of(o))->conn.max_streams_bidi;
+    }
+    /* Still answered after the close, as OpenSSL 3.5 does. */
+    if (nc == NULL || sslq_conn_state(co->conn) == SSLQ_CONN_HANDSHAKE)
+        return 0;
+    return uni ? ngtcp2_conn_get_streams_uni_left(nc)
+               : ngtcp2_conn_get_streams_bidi_left(nc);
+}
+
+/* The checks run in OpenSSL 3.5's order, so a call that is wrong in more
+ * than one way fails with the same reason there and here. */
 int SSLQ_get_value_uint(SSL *s, uint32_t class_, uint32_t id, uint64_t *v)
 {
     sslq_obj *o = sslq_obj_get(s);
     sslq_conn_obj *co = sslq_obj_conn(s);
-    int rv = 0;
+    int listener;
 
     if (o == NULL || v == NULL)
         return value_fail(o == NULL && s != NULL ? SSLQ_R_WRONG_OBJECT_TYPE
                                                  : SSLQ_R_PASSED_NULL_PARAMETER);
-    if (class_ != SSL_VALUE_CLASS_GENERIC)
-        return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
-    sslq_engine_lock(o->eng);
+    listener = o->kind == SSLQ_OBJ_LISTENER || o->kind == SSLQ_OBJ_DOMAIN;
     switch (id) {
-    case SSL_VALUE_QUIC_MAX_PENDING_CONNS:
-        if (o->kind == SSLQ_OBJ_LISTENER)
-            rv = sslq_listener_get_value((sslq_listener_obj *)o, id, v);
-        break;
     case SSL_VALUE_EVENT_HANDLING_MODE:
-        *v = o->event_mode;
-        rv = 1;
-        break;
-    case SSL_VALUE_QUIC_IDLE_TIMEOUT:
-        if (co != NULL && port_of(o) != NULL) {
-            *v = sslq_port_get_config(port_of(o))->conn.idle_timeout_ms;
-            rv = 1;
-        }
-        break;
-    case SSL_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL:
-    case SSL_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL:
-        if (co != NULL) {
-            *v = co->conn ? sslq_conn_streams_left(
-                                co->conn,
-                                id == SSL_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL)
-                          : 0;
-            rv = 1;
-        }
-        break;
     case SSL_VALUE_STREAM_WRITE_BUF_SIZE:
     case SSL_VALUE_STREAM_WRITE_BUF_USED:
     case SSL_VALUE_STREAM_WRITE_BUF_AVAIL:
+        /* values of connections and streams only */
+        if (listener)
+            return value_fail(SSLQ_R_NO_DEFAULT_STREAM);
+        if (class_ != SSL_VALUE_CLASS_GENERIC)
+            return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
+        if (id != SSL_VALUE_EVENT_HANDLING_MODE)
+            return write_buf_value(o, co, id, v);
+        sslq_engine_lock(o->eng);
+        *v = o->event_mode;
+        sslq_engine_unlock(o->eng);
+        return 1;
+    case SSL_VALUE_QUIC_MAX_PENDING_CONNS:
+        if (o->kind == SSLQ_OBJ_STREAM)
+            return value_fail(SSLQ_R_OPERATION_NOT_SUPPORTED);
+        if (o->kind != SSLQ_OBJ_LISTENER || class_ != SSL_VALUE_CLASS_GENERIC)
+            return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
         {
-            /* A stream's own, or a connection's default stream's. */
-            sslq_stream *st = o->kind == SSLQ_OBJ_STREAM
-                                  ? ((sslq_stream_obj *)o)->s
-                                  : co != NULL ? co->dflt : NULL;
-            uint64_t used;
+            int rv;
 
-            if (st == NULL)
-                break;
-            used = sslq_bufq_len(&st->send);
-
-            *v = id == SSL_VALUE_STREAM_WRITE_BUF_SIZE   ? st->send_cap
-                 : id == SSL_VALUE_STREAM_WRITE_BUF_USED ? used
-                 : used >= st->send_cap                  ? 0
-                                                         : st->send_cap - used;
-            rv = 1;
+            sslq_engine_lock(o->eng);
+            rv = sslq_listener_get_value((sslq_listener_obj *)o, id, v);
+            sslq_engine_unlock(o->eng);
+            return rv ? 1 : value_fail(SSLQ_R_UNSUPPORTED_VALUE);
         }
-        break;
     default:
         break;
     }
-    sslq_engine_unlock(o->eng);
-    if (!rv)
-        SSLQ_RAISE(SSLQ_R_UNSUPPORTED_VALUE);
-    return rv;
+    /* the rest are values of a connection */
+    if (o->kind != SSLQ_OBJ_CONN)
+        return value_fail(SSLQ_R_NOT_A_CONNECTION);
+    switch (id) {
+    case SSL_VALUE_QUIC_IDLE_TIMEOUT:
+        return idle_timeout_value(o, co, class_, v);
+    case SSL_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL:
+    case SSL_VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL:
+    case SSL_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL:
+    case SSL_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL:
+        if (class_ != SSL_VALUE_CLASS_GENERIC)
+            return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
+        sslq_engine_lock(o->eng);
+        *v = avail_value(o, co, id);
+        sslq_engine_unlock(o->eng);
+        return 1;
+    default:
+        return value_fail(SSLQ_R_UNSUPPORTED_VALUE);
+    }
 }
 
 int SSLQ_set_value_uint(SSL *s, uint32_t class_, uint32_t id, uint64_t v)
 {
     sslq_obj *o = sslq_obj_get(s);
-    int rv = 0;
+    int listener, rv = 0;
 
     if (o == NULL)
         return value_fail(s == NULL ? SSLQ_R_PASSED_NULL_PARAMETER
                                     : SSLQ_R_WRONG_OBJECT_TYPE);
-    if (class_ != SSL_VALUE_CLASS_GENERIC)
-        return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
-    sslq_engine_lock(o->eng);
+    listener = o->kind == SSLQ_OBJ_LISTENER || o->kind == SSLQ_OBJ_DOMAIN;
     switch (id) {
-    case SSL_VALUE_QUIC_MAX_PENDING_CONNS:
-        if (o->kind == SSLQ_OBJ_LISTENER)
-            rv = sslq_listener_set_value((sslq_listener_obj *)o, id, v);
-        break;
     case SSL_VALUE_EVENT_HANDLING_MODE:
-        if (v <= SSL_VALUE_EVENT_HANDLING_MODE_EXPLICIT) {
-            o->event_mode = v;
-            rv = 1;
-        }
-        break;
+        if (listener)
+            return value_fail(SSLQ_R_NO_DEFAULT_STREAM);
+        if (class_ != SSL_VALUE_CLASS_GENERIC)
+            return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
+        if (v > SSL_VALUE_EVENT_HANDLING_MODE_EXPLICIT)
+            return value_fail(SSLQ_R_PASSED_INVALID_ARGUMENT);
+        sslq_engine_lock(o->eng);
+        o->event_mode = v;
+        sslq_engine_unlock(o->eng);
+        return 1;
+    case SSL_VALUE_QUIC_MAX_PENDING_CONNS:
+        if (o->kind != SSLQ_OBJ_LISTENER || class_ != SSL_VALUE_CLASS_GENERIC)
+            return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
+        sslq_engine_lock(o->eng);
+        rv = sslq_listener_set_value((sslq_listener_obj *)o, id, v);
+        sslq_engine_unlock(o->eng);
+        return rv ? 1 : value_fail(SSLQ_R_UNSUPPORTED_VALUE);
     case SSL_VALUE_QUIC_IDLE_TIMEOUT:
-        /* Before the connection starts: it goes into our parameters. */
-        if (o->kind == SSLQ_OBJ_CONN && ((sslq_conn_obj *)o)->conn == NULL &&
-            port_of(o) != NULL) {
-            sslq_port_get_config(port_of(o))->conn.idle_timeout_ms = v;
-            rv = 1;
-        } else if (o->kind == SSLQ_OBJ_LISTENER && port_of(o) != NULL) {
+        if (o->kind == SSLQ_OBJ_LISTENER && class_ == SSL_VALUE_CLASS_GENERIC) {
+            /* sslquic's own extension (OpenSSL 3.5 has no way to set it):
+             * the idle timeout a listener's connections request. */
+            sslq_engine_lock(o->eng);
+            if (port_of(o) != NULL)
+                sslq_port_get_config(port_of(o))->conn.idle_timeout_ms = v;
+            sslq_engine_unlock(o->eng);
+            return port_of(o) != NULL ? 1 : value_fail(SSLQ_R_NO_BIO);
+        }
+        if (o->kind != SSLQ_OBJ_CONN)
+            return value_fail(SSLQ_R_NOT_A_CONNECTION);
+        /* A feature request (OpenSSL 3.5): settable in that class only,
+         * before the connection starts. */
+        if (class_ == SSL_VALUE_CLASS_FEATURE_PEER_REQUEST ||
+            class_ == SSL_VALUE_CLASS_FEATURE_NEGOTIATED)
+            return value_fail(SSLQ_R_VALUE_READ_ONLY);
+        if (class_ != SSL_VALUE_CLASS_FEATURE_REQUEST)
+            return value_fail(SSLQ_R_UNSUPPORTED_VALUE_CLASS);
+        sslq_engine_lock(o->eng);
+        if (((sslq_conn_obj *)o)->conn == NULL && port_of(o) != NULL) {
             sslq_port_get_config(port_of(o))->conn.idle_timeout_ms = v;
             rv = 1;
         }
-        break;
+        sslq_engine_unlock(o->eng);
+        return rv ? 1 : value_fail(SSLQ_R_ALREADY_CONNECTED);
     default:
-        break;
+        if (o->kind == SSLQ_OBJ_LISTENER || o->kind == SSLQ_OBJ_DOMAIN)
+            return value_fail(SSLQ_R_NOT_A_CONNECTION);
+        return value_fail(SSLQ_R_UNSUPPORTED_VALUE);
     }
-    sslq_engine_unlock(o->eng);
-    if (!rv)
-        SSLQ_RAISE(SSLQ_R_UNSUPPORTED_VALUE);
-    return rv;
 }
 
 /* ---- identity ------------------------------------------------------------- */

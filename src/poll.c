@@ -21,8 +21,9 @@ static SSL_POLL_ITEM *item_at(SSL_POLL_ITEM *items, size_t stride, size_t i)
     return (SSL_POLL_ITEM *)((unsigned char *)items + i * stride);
 }
 
-/* Every item's revents for this moment; returns how many are ready, or -1
- * when an item cannot be polled (its revents then hold F). */
+/* Every item's revents for this moment; returns how many are ready, or
+ * -1 - (how many have revents) when an item cannot be polled (its revents
+ * then hold F). */
 static long scan(SSL_POLL_ITEM *items, size_t n, size_t stride)
 {
     long ready = 0;
@@ -35,7 +36,9 @@ static long scan(SSL_POLL_ITEM *items, size_t n, size_t stride)
         if (it->desc.type == BIO_POLL_DESCRIPTOR_TYPE_SSL) {
             sslq_obj *o = sslq_obj_get(it->desc.value.ssl);
 
-            if (o == NULL) {
+            if (it->desc.value.ssl == NULL) {
+                ev = 0; /* OpenSSL 3.5 passes over an empty slot */
+            } else if (o == NULL) {
                 ev = SSL_POLL_EVENT_F;
                 bad = 1;
             } else {
@@ -43,22 +46,7 @@ static long scan(SSL_POLL_ITEM *items, size_t n, size_t stride)
                 ev = sslq_obj_poll_events(o);
                 sslq_engine_unlock(o->eng);
             }
-        } else if (it->desc.type == BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD) {
-            struct pollfd p = {it->desc.value.fd, 0, 0};
-
-            if (it->events & SSL_POLL_EVENT_R)
-                p.events |= POLLIN;
-            if (it->events & SSL_POLL_EVENT_W)
-                p.events |= POLLOUT;
-            if (poll(&p, 1, 0) == 1) {
-                if (p.revents & (POLLIN | POLLHUP))
-                    ev |= SSL_POLL_EVENT_R;
-                if (p.revents & POLLOUT)
-                    ev |= SSL_POLL_EVENT_W;
-                if (p.revents & (POLLERR | POLLNVAL))
-                    ev |= SSL_POLL_EVENT_E;
-            }
-        } else if (it->desc.type != BIO_POLL_DESCRIPTOR_TYPE_NONE) {
+        } else {
             ev = SSL_POLL_EVENT_F;
             bad = 1;
         }
@@ -68,7 +56,7 @@ static long scan(SSL_POLL_ITEM *items, size_t n, size_t stride)
         if (it->revents != 0)
             ready++;
     }
-    return bad ? -1 : ready;
+    return bad ? -1 - ready : ready;
 }
 
 /* The distinct engines of the SSL items. */
@@ -122,16 +110,6 @@ static void wait_once(SSL_POLL_ITEM *items, size_t n, size_t stride,
         }
         sslq_engine_unlock(engs[e]);
     }
-    for (size_t i = 0; i < n && np < sizeof(pfd) / sizeof(pfd[0]); i++) {
-        SSL_POLL_ITEM *it = item_at(items, stride, i);
-
-        if (it->desc.type != BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD)
-            continue;
-        pfd[np].fd = it->desc.value.fd;
-        pfd[np].events = (it->events & SSL_POLL_EVENT_R ? POLLIN : 0) |
-                         (it->events & SSL_POLL_EVENT_W ? POLLOUT : 0);
-        np++;
-    }
     if (t == UINT64_MAX)
         ms = np ? 1000 : 10; /* re-check now and then: other threads act */
     else if (t <= now)
@@ -162,10 +140,7 @@ int SSLQ_poll(SSL_POLL_ITEM *items, size_t num_items, size_t stride,
         SSLQ_RAISE(SSLQ_R_PASSED_INVALID_ARGUMENT);
         return 0;
     }
-    if (flags & ~(uint64_t)SSL_POLL_FLAG_NO_HANDLE_EVENTS) {
-        SSLQ_RAISE(SSLQ_R_UNSUPPORTED_FLAGS);
-        return 0;
-    }
+    /* Unknown flags are ignored, as OpenSSL 3.5 does. */
     deadline = timeout == NULL
                    ? UINT64_MAX
                    : sslq_now() + (uint64_t)timeout->tv_sec * 1000000000ULL +
@@ -180,6 +155,8 @@ int SSLQ_poll(SSL_POLL_ITEM *items, size_t num_items, size_t stride,
             }
         ready = scan(items, num_items, stride);
         if (ready < 0) {
+            if (result_count != NULL)
+                *result_count = (size_t)(-1 - ready);
             SSLQ_RAISE(SSLQ_R_POLL_REQUEST_NOT_SUPPORTED);
             return 0;
         }
