@@ -30,7 +30,11 @@ step() { # step NAME COMMAND...: runs it, records pass/fail and its last line
 
 tmp=$(mktemp -d)
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    [ -n "${h3_pid:-}" ] && kill "$h3_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 # A throwaway certificate for localhost.
@@ -60,6 +64,74 @@ wait "$server_pid"
 server_rc=$?
 server_pid=""
 step "echo-server served 3 connections" sh -c "cat '$tmp/server.log'; exit $server_rc"
+
+# --- HTTP/3: examples/h3-server serves a directory; examples/h3-client and
+# Debian's ngtcp2/GnuTLS gtlsclient fetch from it, every body checked
+# against sha256sum of the served file.
+demo_h3() {
+    local docroot=$tmp/htdocs dl=$tmp/dl urls=() h3port i f
+    mkdir -p "$docroot" "$dl"
+    printf '<!doctype html><title>sslquic</title><p>Hello over HTTP/3.</p>\n' \
+        >"$docroot/index.html"
+    head -c $((10 * 1024 * 1024)) /dev/urandom >"$docroot/big.bin"
+    for i in $(seq 1 20); do head -c 10240 /dev/urandom >"$docroot/small$i.bin"; done
+    (cd "$docroot" && sha256sum index.html big.bin small*.bin) >"$tmp/want.sha"
+
+    "$build/examples/h3-server" -p 0 --port-file "$tmp/h3port" \
+        "$tmp/cert.pem" "$tmp/key.pem" "$docroot" >"$tmp/h3.log" 2>&1 &
+    h3_pid=$!
+    for i in $(seq 1 100); do [ -s "$tmp/h3port" ] && break; sleep 0.1; done
+    h3port=$(cat "$tmp/h3port" 2>/dev/null) || h3port=
+    if [ -z "$h3port" ]; then
+        step "h3-server starts" sh -c "cat '$tmp/h3.log'; exit 1"
+        return
+    fi
+    for f in index.html big.bin $(seq -f small%g.bin 1 20); do
+        urls+=("https://localhost:$h3port/$f")
+    done
+    # h3-client prints "sha256 HEX /path"; compare with the served files.
+    check_h3_client() {
+        "$build/examples/h3-client" --ca "$tmp/cert.pem" --sha256 "${urls[@]}" \
+            >"$tmp/h3c.out" 2>&1 || { cat "$tmp/h3c.out"; return 1; }
+        awk '$1 == "sha256" {sub("^/", "", $3); print $2 "  " $3}' \
+            "$tmp/h3c.out" | sort -k2 | diff - <(sort -k2 "$tmp/want.sha") >/dev/null ||
+            { cat "$tmp/h3c.out"; echo "bodies differ from the served files"; return 1; }
+        echo "h3-client: 22 files (10 MiB + 20 x 10 KiB + index.html) in parallel on one connection, all SHA-256 equal"
+    }
+    step "HTTP/3: h3-client <- h3-server (22 files, one connection)" check_h3_client
+    check_gtlsclient() {
+        [ -x /usr/bin/gtlsclient ] || { echo "gtlsclient missing (package ngtcp2-client)"; return 1; }
+        timeout 60 /usr/bin/gtlsclient --quiet --no-quic-dump --no-http-dump \
+            --exit-on-all-streams-close --download="$dl" 127.0.0.1 "$h3port" \
+            "${urls[@]}" >"$tmp/gtls.out" 2>&1 || { tail -n 20 "$tmp/gtls.out"; return 1; }
+        (cd "$dl" && sha256sum -c "$tmp/want.sha" >/dev/null) ||
+            { echo "bodies differ from the served files"; return 1; }
+        echo "gtlsclient (ngtcp2 + GnuTLS): 22 files, all SHA-256 equal"
+    }
+    step "HTTP/3: Debian's gtlsclient (ngtcp2 + GnuTLS) <- h3-server" check_gtlsclient
+    kill -TERM "$h3_pid" 2>/dev/null
+    wait "$h3_pid"
+    local h3rc=$?
+    h3_pid=
+    step "h3-server logged every request and stopped cleanly" sh -c \
+        "grep -c '^h3-server: request GET .* 200 ' '$tmp/h3.log' | sed 's/\$/ requests served with 200/'; tail -n 1 '$tmp/h3.log'; exit $h3rc"
+}
+h3_pid=
+demo_h3
+
+# --- A real browser over HTTP/3 (tests/browser/run.sh): headless Chromium
+# loads a page with style sheets, scripts and images twice and downloads
+# 20 MiB from examples/h3-server, checking the SHA-256 in the page.  Only
+# where Chromium is installed (scripts/deps.sh installs it on Debian 12).
+demo_browser() {
+    if [ ! -x "${SSLQUIC_CHROMIUM:-/usr/bin/chromium}" ]; then
+        printf '\n--- no Chromium: skipping the browser step\n'
+        return 0
+    fi
+    step "HTTP/3 to headless Chromium (h3-server: 2 CSS, 2 JS, 3 images, 20 MiB)" \
+        "$top/tests/browser/run.sh" default "$build/examples/h3-server"
+}
+demo_browser
 
 printf '\n===== demo summary =====\n'
 rc=0

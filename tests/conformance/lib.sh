@@ -44,3 +44,12 @@ CNF
 conf_timeout() {
     if [ "$1" -ge 10485760 ]; then echo 240; else echo 60; fi
 }
+
+# conf_matrix_add PEER CASE RC: one cell of the interop matrix that
+# scripts/test.sh prints ("PEER<TAB>CASE<TAB>pass|FAIL" appended to
+# $SSLQUIC_MATRIX_FILE); nothing when that is unset or PEER is empty.
+conf_matrix_add() {
+    [ -n "${SSLQUIC_MATRIX_FILE:-}" ] && [ -n "$1" ] || return 0
+    printf '%s\t%s\t%s\n' "$1" "$2" "$([ "$3" -eq 0 ] && echo pass || echo FAIL)" \
+        >>"$SSLQUIC_MATRIX_FILE"
+}

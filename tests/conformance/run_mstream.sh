@@ -12,6 +12,7 @@
 #     --timeout S        bound for each process (default 240)
 #     --work DIR, --server-wrap CMD, --client-wrap CMD, --server-view DIR,
 #     --client-view DIR  as for run_pair.sh
+#     --matrix PEER CASE as for run_pair.sh
 #
 # Exit 0 iff both sides exit 0.
 set -uo pipefail
@@ -20,6 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 bytes=1048576 bidi=6 uni=2 conns=1 conclude=ex2 tmo=240 work= own_work=
 server_wrap= client_wrap= server_view= client_view=
+matrix_peer= matrix_case=
 while [ $# -gt 2 ]; do
     case "$1" in
     --bytes) bytes=$2; shift 2 ;;
@@ -33,6 +35,7 @@ while [ $# -gt 2 ]; do
     --client-wrap) client_wrap=$2; shift 2 ;;
     --server-view) server_view=$2; shift 2 ;;
     --client-view) client_view=$2; shift 2 ;;
+    --matrix) matrix_peer=$2 matrix_case=$3; shift 3 ;;
     *) echo "run_mstream: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -42,6 +45,8 @@ server=$1 client=$2
 spid=
 fifo=
 cleanup() {
+    local rc=$?
+    conf_matrix_add "$matrix_peer" "$matrix_case" "$rc"
     [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
     exec 3>&- 2>/dev/null
     [ -n "$fifo" ] && rm -f "$fifo"

@@ -13,6 +13,8 @@
 #     --client-wrap CMD  same for the client
 #     --server-view DIR  where the server sees the work dir (default: DIR)
 #     --client-view DIR  where the client sees it
+#     --matrix PEER CASE record the result as that cell of the interop
+#                        matrix (see conf_matrix_add in lib.sh)
 #
 # The server announces its port by writing it to a FIFO this script holds
 # open (no sleeps, no polling); each process is bounded by timeout(1) and
@@ -23,6 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 bytes=1 parallel=1 conclude=ex2 novalidate= work= own_work=
 server_wrap= client_wrap= server_view= client_view=
+matrix_peer= matrix_case=
 while [ $# -gt 2 ]; do
     case "$1" in
     --bytes) bytes=$2; shift 2 ;;
@@ -34,6 +37,7 @@ while [ $# -gt 2 ]; do
     --client-wrap) client_wrap=$2; shift 2 ;;
     --server-view) server_view=$2; shift 2 ;;
     --client-view) client_view=$2; shift 2 ;;
+    --matrix) matrix_peer=$2 matrix_case=$3; shift 3 ;;
     *) echo "run_pair: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -43,6 +47,8 @@ server=$1 client=$2
 spid=
 fifo=
 cleanup() {
+    local rc=$?
+    conf_matrix_add "$matrix_peer" "$matrix_case" "$rc"
     [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
     exec 3>&- 2>/dev/null
     [ -n "$fifo" ] && rm -f "$fifo"

@@ -34,6 +34,15 @@ TLS_AES_256_GCM_SHA384) gnutls_name=AES-256-GCM ;;
 TLS_CHACHA20_POLY1305_SHA256) gnutls_name=CHACHA20-POLY1305 ;;
 *) fail "unknown cipher suite $cipher" ;;
 esac
+# This run's cell of the interop matrix, named by what it varies.
+cell=()
+[ "$addr" = ::1 ] && cell+=(ipv6)
+[ "$retry" = 1 ] && cell+=(retry)
+[[ " ${client_args[*]-} " == *" --ciphers "* ]] && cell+=("$cipher")
+[ "$h3_get" = 1 ] && cell+=(h3_get)
+case "$failure" in alpn) cell=(refuses_alpn) ;; cert) cell=(untrusted_cert) ;; esac
+cell=$(IFS=+; echo "${cell[*]:-handshake}")
+matrix_cell gtlsserver "quic $cell"
 [ -x "$gtlsserver" ] || fail "$gtlsserver is missing (package ngtcp2-server)"
 
 make_cert

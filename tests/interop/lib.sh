@@ -14,11 +14,25 @@ src_dir=$(cd "$interop_dir/../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sslquic-interop.XXXXXX")
 pids=()
 
+# The interop matrix that scripts/test.sh prints at the end: a script names
+# its cell with `matrix_cell PEER CASE`; when it ends, the line
+# "PEER@V<TAB>CASE<TAB>pass|FAIL" is appended to $SSLQUIC_MATRIX_FILE, if
+# set (V: the OpenSSL sslquic runs on here, 3.0 or 3.5).
+matrix_peer= matrix_case=
+matrix_cell() {
+    local v=${SSLQUIC_OPENSSL_VERSION:-$(openssl version | cut -d' ' -f2)}
+    matrix_peer=$1@${v%.*} matrix_case=$2
+}
+
 cleanup() {
     local rc=$? p
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$work"
+    if [ -n "$matrix_case" ] && [ -n "${SSLQUIC_MATRIX_FILE:-}" ]; then
+        printf '%s\t%s\t%s\n' "$matrix_peer" "$matrix_case" \
+            "$([ "$rc" = 0 ] && echo pass || echo FAIL)" >>"$SSLQUIC_MATRIX_FILE"
+    fi
     exit $rc
 }
 trap cleanup EXIT
@@ -92,4 +106,37 @@ expect() {
     for w in "$@"; do
         grep -Eq -- "$w" "$file" || { show "$file" "$file"; fail "'$w' missing from $(basename "$file")"; }
     done
+}
+
+# start_gtlsserver ADDR ARGS...: Debian's gtlsserver (package ngtcp2-server)
+# on ADDR with $work/key.pem and $work/cert.pem; sets gtls_pid and port, and
+# logs to $work/gtls.log.  It cannot take port 0: try free-looking ports
+# below the ephemeral range until one binds.  Ready = its socket shows in
+# /proc/net/udp*.
+start_gtlsserver() {
+    local addr=$1 proc=/proc/net/udp hexaddr=0100007F hexport attempt i started=0
+    shift
+    [ "$addr" = ::1 ] && proc=/proc/net/udp6 hexaddr=00000000000000000000000001000000
+    for attempt in 1 2 3 4 5 6 7 8; do
+        port=$((10000 + RANDOM % 20000))
+        hexport=$(printf '%04X' "$port")
+        grep -qi ":$hexport " /proc/net/udp /proc/net/udp6 && continue
+        /usr/sbin/gtlsserver "$@" "$addr" "$port" "$work/key.pem" "$work/cert.pem" \
+            >"$work/gtls.log" 2>&1 &
+        gtls_pid=$!
+        pids+=("$gtls_pid")
+        for ((i = 0; i < 500; i++)); do
+            if grep -qi "^ *[0-9]*: $hexaddr:$hexport " "$proc"; then
+                started=1
+                break
+            fi
+            kill -0 "$gtls_pid" 2>/dev/null || break
+            sleep 0.02
+        done
+        [ "$started" = 1 ] && return 0
+        kill "$gtls_pid" 2>/dev/null || true
+        wait "$gtls_pid" 2>/dev/null || true
+        grep -qi 'in use' "$work/gtls.log" || { show gtlsserver "$work/gtls.log"; fail "gtlsserver did not start"; }
+    done
+    fail "no free port for gtlsserver after 8 tries"
 }

@@ -14,6 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-}
+matrix_cell native-cli "quic $([ "$mode" = echo ] && echo echo_200kB || echo "$mode")"
 : "${SSLQUIC_OPENSSL_VERSION:?set by CMake}"
 # Does the server's libssl know X25519MLKEM768 (OpenSSL >= 3.5)?
 if printf '%s\n' 3.5 "$SSLQUIC_OPENSSL_VERSION" | sort -V -C; then

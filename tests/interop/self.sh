@@ -6,6 +6,7 @@
 #   self.sh ipv4|ipv6
 . "$(dirname "$0")/lib.sh"
 
+matrix_cell self "quic echo_1MB_${1:-}"
 case "${1:-}" in
 ipv4) addr=127.0.0.1 validate=() retry=1 ;;
 ipv6)
