@@ -83,18 +83,34 @@ int sslq_ctx_quic_role(const SSL_CTX *ctx)
     return sslq_ctx_role(ctx) & ((1 << DOMAIN_FLAGS_SHIFT) - 1);
 }
 
-static uint64_t ctx_domain_flags(const SSL_CTX *ctx)
+uint64_t sslq_ctx_domain_flags(const SSL_CTX *ctx)
 {
     return (uint64_t)sslq_ctx_role(ctx) >> DOMAIN_FLAGS_SHIFT;
 }
 
-int SSLQ_CTX_set_domain_flags(SSL_CTX *ctx, uint64_t flags)
+int sslq_domain_flags_normalize(uint64_t flags, uint64_t *out)
 {
-    int role = sslq_ctx_quic_role(ctx);
     uint64_t known = SSL_DOMAIN_FLAG_SINGLE_THREAD |
                      SSL_DOMAIN_FLAG_MULTI_THREAD |
                      SSL_DOMAIN_FLAG_THREAD_ASSISTED |
                      SSL_DOMAIN_FLAG_BLOCKING | SSL_DOMAIN_FLAG_LEGACY_BLOCKING;
+
+    if ((flags & ~known) != 0 ||
+        ((flags & SSL_DOMAIN_FLAG_SINGLE_THREAD) &&
+         (flags & SSL_DOMAIN_FLAG_MULTI_THREAD)))
+        return SSLQ_R_UNSUPPORTED_FLAGS;
+    /* THREAD_ASSISTED and BLOCKING need MULTI_THREAD (openssl-quic-
+     * concurrency(7)); when neither threading flag is given, multi. */
+    if (!(flags & (SSL_DOMAIN_FLAG_SINGLE_THREAD |
+                   SSL_DOMAIN_FLAG_MULTI_THREAD)))
+        flags |= SSL_DOMAIN_FLAG_MULTI_THREAD;
+    *out = flags;
+    return 0;
+}
+
+int SSLQ_CTX_set_domain_flags(SSL_CTX *ctx, uint64_t flags)
+{
+    int role = sslq_ctx_quic_role(ctx), reason;
 
     if (ctx == NULL) {
         SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
@@ -104,17 +120,10 @@ int SSLQ_CTX_set_domain_flags(SSL_CTX *ctx, uint64_t flags)
         SSLQ_RAISE(SSLQ_R_WRONG_METHOD);
         return 0;
     }
-    if ((flags & ~known) != 0 ||
-        ((flags & SSL_DOMAIN_FLAG_SINGLE_THREAD) &&
-         (flags & SSL_DOMAIN_FLAG_MULTI_THREAD))) {
-        SSLQ_RAISE(SSLQ_R_UNSUPPORTED_FLAGS);
+    if ((reason = sslq_domain_flags_normalize(flags, &flags)) != 0) {
+        SSLQ_RAISE(reason);
         return 0;
     }
-    /* THREAD_ASSISTED and BLOCKING need MULTI_THREAD (openssl-quic-
-     * concurrency(7)); when neither threading flag is given, multi. */
-    if (!(flags & (SSL_DOMAIN_FLAG_SINGLE_THREAD |
-                   SSL_DOMAIN_FLAG_MULTI_THREAD)))
-        flags |= SSL_DOMAIN_FLAG_MULTI_THREAD;
     return sslq_ctx_set_role(ctx, role | (int)(flags << DOMAIN_FLAGS_SHIFT)) ==
            0;
 }
@@ -130,19 +139,32 @@ int SSLQ_CTX_get_domain_flags(const SSL_CTX *ctx, uint64_t *flags)
         return 0;
     }
     if (flags != NULL)
-        *flags = ctx_domain_flags(ctx);
+        *flags = sslq_ctx_domain_flags(ctx);
     return 1;
 }
 
 int SSLQ_get_domain_flags(const SSL *ssl, uint64_t *flags)
 {
-    if (sslq_obj_get(ssl) == NULL) {
+    sslq_obj *o = sslq_obj_get(ssl);
+    sslq_conn_obj *co;
+    uint64_t f;
+
+    if (o == NULL) {
         SSLQ_RAISE(ssl == NULL ? SSLQ_R_PASSED_NULL_PARAMETER
                                : SSLQ_R_WRONG_OBJECT_TYPE);
         return 0;
     }
+    /* A domain's own flags, which its listeners and their connections
+     * share; anything else has its context's. */
+    if (o->kind == SSLQ_OBJ_DOMAIN || o->kind == SSLQ_OBJ_LISTENER)
+        f = ((sslq_listener_obj *)o)->domain_flags;
+    else if ((co = sslq_obj_conn(ssl)) != NULL && co->listener != NULL &&
+             sslq_obj_get(co->listener) != NULL)
+        f = ((sslq_listener_obj *)sslq_obj_get(co->listener))->domain_flags;
+    else
+        f = sslq_ctx_domain_flags(SSL_get_SSL_CTX(ssl));
     if (flags != NULL)
-        *flags = ctx_domain_flags(SSL_get_SSL_CTX(ssl));
+        *flags = f;
     return 1;
 }
 

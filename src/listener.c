@@ -142,7 +142,7 @@ static void l_reap(void *arg)
 /* ---- construction ------------------------------------------------------- */
 
 static SSL *listener_new(SSL_CTX *ctx, uint64_t flags, SSL *domain,
-                         sslq_obj_kind kind)
+                         sslq_obj_kind kind, uint64_t domain_flags)
 {
     int role = sslq_ctx_quic_role(ctx);
     sslq_listener_obj *l;
@@ -186,8 +186,20 @@ static SSL *listener_new(SSL_CTX *ctx, uint64_t flags, SSL *domain,
     sslq_engine_set_after_tick(l->base.eng, l_reap, l);
     if (domain != NULL && SSL_up_ref(domain))
         l->domain = domain;
+    l->domain_flags = domain_flags;
     if (sslq_obj_attach(ssl, &l->base) != 0) {
         sslq_listener_teardown(l);
+        SSL_free(ssl);
+        SSLQ_RAISE(SSLQ_R_INTERNAL_ERROR);
+        return NULL;
+    }
+    /* A thread-assisted domain: a background thread answers handshakes,
+     * acknowledges and keeps timers for the listener and every connection
+     * on it while the application is elsewhere.  (The domain object itself
+     * has no network of its own.) */
+    if (kind == SSLQ_OBJ_LISTENER &&
+        (domain_flags & SSL_DOMAIN_FLAG_THREAD_ASSISTED) &&
+        sslq_engine_start_assist(l->base.eng) != 0) {
         SSL_free(ssl);
         SSLQ_RAISE(SSLQ_R_INTERNAL_ERROR);
         return NULL;
@@ -228,7 +240,8 @@ void sslq_listener_teardown(sslq_listener_obj *l)
 
 SSL *SSLQ_new_listener(SSL_CTX *ctx, uint64_t flags)
 {
-    return listener_new(ctx, flags, NULL, SSLQ_OBJ_LISTENER);
+    return listener_new(ctx, flags, NULL, SSLQ_OBJ_LISTENER,
+                        ctx != NULL ? sslq_ctx_domain_flags(ctx) : 0);
 }
 
 SSL *SSLQ_new_listener_from(SSL *ssl, uint64_t flags)
@@ -243,15 +256,30 @@ SSL *SSLQ_new_listener_from(SSL *ssl, uint64_t flags)
         SSLQ_RAISE(SSLQ_R_NOT_A_DOMAIN);
         return NULL;
     }
-    return listener_new(SSL_get_SSL_CTX(ssl), flags, ssl, SSLQ_OBJ_LISTENER);
+    return listener_new(SSL_get_SSL_CTX(ssl), flags, ssl, SSLQ_OBJ_LISTENER,
+                        ((sslq_listener_obj *)o)->domain_flags);
 }
 
 SSL *SSLQ_new_domain(SSL_CTX *ctx, uint64_t flags)
 {
-    SSL *ssl = listener_new(ctx, 0, NULL, SSLQ_OBJ_DOMAIN);
+    uint64_t model = SSL_DOMAIN_FLAG_SINGLE_THREAD |
+                     SSL_DOMAIN_FLAG_MULTI_THREAD |
+                     SSL_DOMAIN_FLAG_THREAD_ASSISTED;
+    int reason;
 
-    (void)flags;
-    return ssl;
+    if (ctx == NULL) {
+        SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
+        return NULL;
+    }
+    /* Without a concurrency model of their own, the flags add to the
+     * context's (SSL_new_domain(3)). */
+    if (!(flags & model))
+        flags |= sslq_ctx_domain_flags(ctx);
+    if ((reason = sslq_domain_flags_normalize(flags, &flags)) != 0) {
+        SSLQ_RAISE(reason);
+        return NULL;
+    }
+    return listener_new(ctx, 0, NULL, SSLQ_OBJ_DOMAIN, flags);
 }
 
 int SSLQ_is_domain(SSL *s)

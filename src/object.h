@@ -59,6 +59,7 @@ typedef struct sslq_listener_obj {
     struct sslq_conn_obj *ready_head, *ready_tail; /* handshake done */
     size_t npending, nready;
     SSL *domain;         /* the domain it was made from, referenced */
+    uint64_t domain_flags; /* its own (domain) or its domain's or context's */
 } sslq_listener_obj;
 
 typedef struct sslq_conn_obj {
@@ -105,6 +106,11 @@ int sslq_ctx_role(const SSL_CTX *ctx);
 int sslq_ctx_set_role(SSL_CTX *ctx, int role);
 /* The QUIC role of a context (SSLQ_CTX_*), without its domain flags. */
 int sslq_ctx_quic_role(const SSL_CTX *ctx);
+/* The context's domain flags (SSL_DOMAIN_FLAG_*), and |flags| checked and
+ * completed the way SSL_CTX_set_domain_flags takes them: 0 and the result
+ * in |*out|, or an SSLQ_R_* reason. */
+uint64_t sslq_ctx_domain_flags(const SSL_CTX *ctx);
+int sslq_domain_flags_normalize(uint64_t flags, uint64_t *out);
 
 /* Teardown per kind (object.c calls them from the ex_data free callback). */
 void sslq_listener_teardown(sslq_listener_obj *l);

@@ -997,6 +997,79 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Whether a client's handshake completes while the server application calls
+ * nothing at all, its listener made from a domain with |domain_flags|. */
+static int handshake_while_server_is_away(uint64_t domain_flags)
+{
+    SSL_CTX *sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method()), *cctx;
+    SSL *domain, *listener, *c, *accepted;
+    BIO_ADDR *peer = BIO_ADDR_new();
+    struct sockaddr_in saddr, unused;
+    int sfd, cfd, r = 0;
+    uint64_t flags = 0;
+
+    assert_non_null(sctx);
+    assert_true(sslq_test_pki_use_server(sctx, pki));
+    SSL_CTX_set_alpn_select_cb(sctx, select_alpn, NULL);
+    domain = SSLQ_new_domain(sctx, domain_flags);
+    assert_non_null(domain);
+    listener = SSLQ_new_listener_from(domain, 0);
+    assert_non_null(listener);
+    assert_true(SSLQ_get_domain_flags(listener, &flags));
+    assert_true((flags & SSL_DOMAIN_FLAG_THREAD_ASSISTED) ==
+                (domain_flags & SSL_DOMAIN_FLAG_THREAD_ASSISTED));
+    sfd = udp_socket(&saddr, 1);
+    assert_true(sfd >= 0);
+    assert_true(SSLQ_set_fd(listener, sfd));
+    assert_true(SSLQ_listen(listener));
+
+    cctx = client_ctx();
+    c = SSLQ_new(cctx);
+    cfd = udp_socket(&unused, 0);
+    assert_true(SSLQ_set_fd(c, cfd));
+    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &saddr.sin_addr, 4,
+                                 saddr.sin_port));
+    assert_true(SSLQ_set1_initial_peer_addr(c, peer));
+    assert_int_equal(SSLQ_set_alpn_protos(c, alpn, sizeof(alpn)), 0);
+    assert_true(SSLQ_set1_host(c, "localhost"));
+    assert_true(SSLQ_set_blocking_mode(c, 0));
+    /* Only the client is driven; the server side is left to itself. */
+    for (int i = 0; i < 300 && r != 1; i++) {
+        r = SSLQ_connect(c);
+        if (r != 1)
+            usleep(10000);
+    }
+    if (r == 1) {
+        accepted = SSLQ_accept_connection(listener,
+                                          SSL_ACCEPT_CONNECTION_NO_BLOCK);
+        assert_non_null(accepted);
+        SSLQ_free(accepted);
+    }
+    ERR_clear_error();
+    SSLQ_free(c);
+    close(cfd);
+    SSL_CTX_free(cctx);
+    SSLQ_free(listener);
+    SSLQ_free(domain);
+    close(sfd);
+    SSL_CTX_free(sctx);
+    BIO_ADDR_free(peer);
+    return r == 1;
+}
+
+static void test_thread_assisted_domain_handshakes_while_server_is_away(void **state)
+{
+    (void)state;
+    assert_true(handshake_while_server_is_away(
+        SSL_DOMAIN_FLAG_MULTI_THREAD | SSL_DOMAIN_FLAG_THREAD_ASSISTED));
+}
+
+static void test_plain_domain_does_nothing_between_calls(void **state)
+{
+    (void)state;
+    assert_false(handshake_while_server_is_away(SSL_DOMAIN_FLAG_MULTI_THREAD));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1018,6 +1091,9 @@ int main(void)
         cmocka_unit_test(test_plain_client_idle_past_timeout_loses_connection),
         cmocka_unit_test(test_explicit_event_mode_waits_for_handle_events),
         cmocka_unit_test(test_slow_reader_caps_sender_buffer_and_loses_nothing),
+        cmocka_unit_test(
+            test_thread_assisted_domain_handshakes_while_server_is_away),
+        cmocka_unit_test(test_plain_domain_does_nothing_between_calls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
