@@ -7,7 +7,10 @@
  *             [--ciphersuites LIST] [--session FILE] [--key-update] [-q]
  *             URL...
  *
- * A blocking handshake, then non-blocking streams driven by SSL_poll.
+ * This file is the QUIC side: a blocking handshake (with SNI, the name
+ * check, ALPN and session resumption), then non-blocking streams driven
+ * by SSL_poll.  What goes on each request stream and what is done with
+ * the response (saving, hashing, the "status" lines) is in h3-fetch.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,25 +20,14 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/quic.h>
 #include <openssl/x509v3.h>
 
-#include "h3-common.h"
-
-struct creq {
-    char *path;
-    int status, done, gone;
-    long long clen;
-    uint64_t bytes;
-    FILE *out;
-    EVP_MD_CTX *md;
-};
+#include "h3-fetch.h"
 
 static struct creq *reqs;
 static int nreqs;
-static uint64_t total;
 static const char *sessfile;
 
 static int usage(void)
@@ -86,47 +78,6 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
     return 0; /* not kept */
 }
 
-static int on_header(nghttp3_conn *h3, int64_t id, int32_t token,
-                     nghttp3_rcbuf *name, nghttp3_rcbuf *value, uint8_t flags,
-                     void *cud, void *sud)
-{
-    struct creq *r = sud;
-    nghttp3_vec n = nghttp3_rcbuf_get_buf(name);
-    nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
-    char buf[24];
-
-    snprintf(buf, sizeof(buf), "%.*s", (int)v.len, v.base);
-    if (n.len == 7 && memcmp(n.base, ":status", 7) == 0)
-        r->status = atoi(buf);
-    else if (n.len == 14 && memcmp(n.base, "content-length", 14) == 0)
-        r->clen = v.len < sizeof(buf) ? atoll(buf) : -2;
-    return 0;
-}
-
-static int on_data(nghttp3_conn *h3, int64_t id, const uint8_t *data,
-                   size_t len, void *cud, void *sud)
-{
-    struct creq *r = sud;
-
-    r->bytes += len;
-    total += len;
-    if ((r->out != NULL && fwrite(data, 1, len, r->out) != len) ||
-        (r->md != NULL && !EVP_DigestUpdate(r->md, data, len)))
-        return NGHTTP3_ERR_CALLBACK_FAILURE;
-    return 0;
-}
-
-static int on_end(nghttp3_conn *h3, int64_t id, void *cud, void *sud)
-{
-    ((struct creq *)sud)->done = 1;
-    return 0;
-}
-
-static void gone(void *app)
-{
-    ((struct creq *)app)->gone = 1;
-}
-
 /* Runs every request to its end: 0, or -1 if the connection failed. */
 static int run(struct h3_conn *c, int keyupdate)
 {
@@ -142,7 +93,8 @@ static int run(struct h3_conn *c, int keyupdate)
             rc = c->failed ? -1 : 0;
             break;
         }
-        if (keyupdate && total >= 1048576) { /* mid-transfer, once */
+        /* once, mid-transfer: after the first MiB of response data */
+        if (keyupdate && h3_fetch_received() >= 1048576) {
             keyupdate = 0;
             if (!SSL_key_update(c->ssl, SSL_KEY_UPDATE_REQUESTED))
                 break;
@@ -160,8 +112,8 @@ static int run(struct h3_conn *c, int keyupdate)
         c->rev = 0;
         (void)h3_step(c);
         h3_reap(c, 0);
-        if (total != seen) {
-            seen = total;
+        if (h3_fetch_received() != seen) {
+            seen = h3_fetch_received();
             last = time(NULL);
         } else if (time(NULL) - last > 60) {
             fprintf(stderr, "h3-client: no progress for 60 s\n");
@@ -212,47 +164,12 @@ static SSL *connect_to(SSL_CTX *ctx, const char *host, const char *port,
     return conn;
 }
 
-/* Opens the output and digest of r and sends its request. */
-static int submit(struct h3_conn *c, struct creq *r, const char *dir, int sha,
-                  const char *authority)
-{
-    const char *b = strrchr(r->path, '/') + 1;
-    int n = (int)strcspn(b, "?#");
-    char file[4352];
-    nghttp3_nv nv[] = {H3_NV(":method", "GET"), H3_NV(":scheme", "https"),
-                       H3_NV(":authority", authority), H3_NV(":path", r->path),
-                       H3_NV("user-agent", "h3-client")};
-    struct h3_stream *s;
-    SSL *ssl;
-
-    snprintf(file, sizeof(file), "%s/%.*s", dir ? dir : "", n ? n : 10,
-             n ? b : "index.html");
-    if (dir != NULL && (r->out = fopen(file, "wb")) == NULL) {
-        perror(file);
-        return -1;
-    }
-    if (sha && ((r->md = EVP_MD_CTX_new()) == NULL ||
-                !EVP_DigestInit_ex(r->md, EVP_sha256(), NULL)))
-        return -1;
-    if ((ssl = SSL_new_stream(c->ssl, 0)) == NULL ||
-        (s = h3_add_stream(c, ssl)) == NULL) {
-        SSL_free(ssl);
-        return -1;
-    }
-    s->app = r;
-    return nghttp3_conn_submit_request(c->h3, s->id, nv, 5, NULL, r) ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
-    static const nghttp3_callbacks cb = {
-        .recv_header = on_header, .recv_data = on_data, .end_stream = on_end};
     const char *ca = NULL, *dir = NULL, *suites = NULL;
     int insecure = 0, sha = 0, keyupdate = 0, quiet = 0, fd = -1, i, k;
     int rc = 1;
     char host[256], port[8], h0[256], p0[8], auth[300];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen;
     struct h3_conn c = {0};
     SSL_CTX *ctx = NULL;
 
@@ -312,35 +229,21 @@ int main(int argc, char **argv)
         goto out;
     if (sessfile != NULL)
         printf("resumed %s\n", SSL_session_reused(c.ssl) ? "yes" : "no");
-    c.free_app = gone;
-    if (!SSL_set_blocking_mode(c.ssl, 0) || h3_conn_init(&c, c.ssl, 0, &cb))
+    c.free_app = h3_fetch_gone;
+    if (!SSL_set_blocking_mode(c.ssl, 0) ||
+        h3_conn_init(&c, c.ssl, 0, &h3_fetch_callbacks))
         goto out;
     for (k = 0; k < nreqs; k++)
-        if (submit(&c, &reqs[k], dir, sha, auth) != 0)
+        if (h3_fetch_submit(&c, &reqs[k], dir, sha, auth) != 0)
             goto out;
     rc = run(&c, keyupdate) == 0 ? 0 : 1;
 out:
     if (rc != 0 && !quiet)
         ERR_print_errors_fp(stderr);
     h3_reap(&c, 1); /* before the requests its streams point to */
-    for (k = 0; k < nreqs; k++) {
-        struct creq *r = &reqs[k];
-
-        if ((r->out != NULL && fclose(r->out) != 0) || !r->done ||
-            r->status != 200 ||
-            (r->clen != -1 && r->clen != (long long)r->bytes))
+    for (k = 0; k < nreqs; k++)
+        if (h3_fetch_report(&reqs[k]) != 0)
             rc = 1;
-        printf("status %d %llu %s\n", r->status, (unsigned long long)r->bytes,
-               r->path);
-        if (r->md != NULL && r->done && EVP_DigestFinal_ex(r->md, md, &mdlen)) {
-            printf("sha256 ");
-            for (i = 0; i < (int)mdlen; i++)
-                printf("%02x", md[i]);
-            printf(" %s\n", r->path);
-        }
-        EVP_MD_CTX_free(r->md);
-        free(r->path);
-    }
     free(reqs);
     if (c.ssl != NULL && rc == 0 && SSL_set_blocking_mode(c.ssl, 1))
         for (k = 0; k < 50 && SSL_shutdown(c.ssl) == 0; k++)

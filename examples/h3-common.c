@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* h3-common: nghttp3 over OpenSSL 3.5 QUIC streams (see h3-common.h). */
+/*
+ * h3-common: nghttp3 over OpenSSL 3.5 QUIC streams (see h3-common.h): the
+ * streams of a connection, moving bytes between them and nghttp3, and
+ * freeing them once done.  The SSL_poll array lives in h3-poll.c.
+ */
 #include <stdlib.h>
 
 #include <openssl/err.h>
@@ -163,36 +167,53 @@ static int h3_read(struct h3_conn *c, struct h3_stream *s)
     return rv < 0 ? fail(c, rv) : 0;
 }
 
+/* Writes the vectors nghttp3 offered for s, adding what went in to *done:
+ * 1 if all of it did, 0 if the stream had no room (the rest is offered
+ * again later: partial writes are on), -1 if s cannot take data. */
+static int write_vecs(struct h3_stream *s, const nghttp3_vec *vec,
+                      nghttp3_ssize nv, size_t *done)
+{
+    nghttp3_ssize i;
+    size_t off, w;
+
+    if (s->wdone)
+        return -1;
+    for (i = 0; i < nv; i++) {
+        for (off = 0; off < vec[i].len; off += w) {
+            if (!SSL_write_ex(s->ssl, vec[i].base + off, vec[i].len - off, &w))
+                return SSL_get_error(s->ssl, 0) == SSL_ERROR_WANT_WRITE ? 0
+                                                                        : -1;
+            *done += w;
+        }
+    }
+    return 1;
+}
+
 /* Moves what nghttp3 has to send into the streams. */
 static int h3_write(struct h3_conn *c)
 {
     nghttp3_vec vec[16];
     struct h3_stream *s;
-    nghttp3_ssize nv, i;
+    nghttp3_ssize nv;
     int64_t id;
-    size_t done, off, w;
+    size_t done;
     int fin, r;
 
     while (!c->failed) {
-        if ((nv = nghttp3_conn_writev_stream(c->h3, &id, &fin, vec, 16)) < 0)
+        nv = nghttp3_conn_writev_stream(c->h3, &id, &fin, vec, 16);
+        if (nv < 0)
             return fail(c, nv);
         if (id < 0)
             break;
         if ((s = h3_find(c, id)) == NULL)
             return fail(c, NGHTTP3_ERR_CALLBACK_FAILURE);
-        /* partial writes: what does not fit, nghttp3 offers again later */
-        for (i = 0, r = s->wdone ? -1 : 1, done = 0; i < nv && r == 1; i++)
-            for (off = 0; r == 1 && off < vec[i].len; off += w, done += w)
-                if (!SSL_write_ex(s->ssl, vec[i].base + off, vec[i].len - off,
-                                  &w)) {
-                    r = SSL_get_error(s->ssl, 0) == SSL_ERROR_WANT_WRITE ? 0
-                                                                         : -1;
-                    w = 0;
-                }
+        done = 0;
+        r = write_vecs(s, vec, nv, &done);
         if (r == 1 && fin && !SSL_stream_conclude(s->ssl, 0))
             r = -1;
         else if (r == 1 && fin)
             s->wdone = s->fin_sent = 1;
+        /* no ACKs from this API: what SSL_write_ex took counts as acked */
         if (nghttp3_conn_add_write_offset(c->h3, id, done) != 0 ||
             nghttp3_conn_add_ack_offset(c->h3, id, done) != 0)
             return fail(c, NGHTTP3_ERR_CALLBACK_FAILURE);
@@ -254,46 +275,9 @@ void h3_reap(struct h3_conn *c, int all)
         nghttp3_conn_del(c->h3); /* NULL-safe; the caller frees c next */
 }
 
-int h3_poll_add(struct h3_poll *p, SSL *ssl, uint64_t ev, uint64_t *rev)
+int h3_name_is(nghttp3_rcbuf *name, const char *want)
 {
-    struct h3_item *q;
+    nghttp3_vec n = nghttp3_rcbuf_get_buf(name);
 
-    if (p->n == p->cap) {
-        if ((q = realloc(p->it, (p->cap + 64) * sizeof(*q))) == NULL)
-            return 0;
-        p->it = q;
-        p->cap += 64;
-    }
-    p->it[p->n++] = (struct h3_item){{SSL_as_poll_descriptor(ssl), ev, 0}, rev};
-    return 1;
-}
-
-int h3_poll_conn(struct h3_poll *p, struct h3_conn *c, uint64_t ev)
-{
-    size_t i;
-
-    if (c->closing)
-        return h3_poll_add(p, c->ssl, SSL_POLL_EVENT_ECD, &c->rev);
-    if (!h3_poll_add(p, c->ssl, ev, &c->rev))
-        return 0;
-    for (i = 0; i < c->n; i++) {
-        ev = (c->s[i]->rdone ? 0 : SSL_POLL_EVENT_RE) |
-             (c->s[i]->blocked ? SSL_POLL_EVENT_WE : 0);
-        if (ev != 0 && !h3_poll_add(p, c->s[i]->ssl, ev, &c->s[i]->rev))
-            return 0;
-    }
-    return 1;
-}
-
-int h3_poll_wait(struct h3_poll *p, long ms)
-{
-    struct timeval tmo = {ms / 1000, (ms % 1000) * 1000};
-    size_t i, nres;
-
-    if (!SSL_poll(&p->it[0].it, p->n, sizeof(p->it[0]), &tmo, 0, &nres))
-        return 0;
-    for (i = 0; i < p->n; i++)
-        if (p->it[i].rev != NULL)
-            *p->it[i].rev |= p->it[i].it.revents;
-    return 1;
+    return n.len == strlen(want) && memcmp(n.base, want, n.len) == 0;
 }

@@ -10,6 +10,11 @@
  * OpenSSL's API does not report ACKs, so bytes count as acknowledged to
  * nghttp3 once SSL_write_ex has accepted them: the QUIC stack holds its own
  * copy from then on.  Written for nghttp3 0.8 and 1.x alike.
+ *
+ * The files of the two examples:
+ *   h3-server.c, h3-client.c  the QUIC side of each: connections, polling
+ *   h3-files.c, h3-fetch.c    the HTTP side of each: requests, responses
+ *   h3-common.c, h3-poll.c    this glue, and the SSL_poll array
  */
 #ifndef H3_COMMON_H
 #define H3_COMMON_H
@@ -77,8 +82,12 @@ int h3_step(struct h3_conn *c);
  * all, every stream and the nghttp3 connection. */
 void h3_reap(struct h3_conn *c, int all);
 
-/* Adds the connection (events ev, or ECD alone once closing) and what each
- * of its streams waits for. */
+/* Whether a header field's name is want (nghttp3 hands names lowercase). */
+int h3_name_is(nghttp3_rcbuf *name, const char *want);
+
+/* The SSL_poll array (h3-poll.c).  h3_poll_conn adds the connection
+ * (events ev, or ECD alone once closing) and what each of its streams
+ * waits for. */
 int h3_poll_add(struct h3_poll *p, SSL *ssl, uint64_t ev, uint64_t *rev);
 int h3_poll_conn(struct h3_poll *p, struct h3_conn *c, uint64_t ev);
 /* Waits up to ms, then ORs each report into its rev field. */

@@ -195,4 +195,6 @@ for args in "" "http://localhost:1/" "https://a:1/ https://b:1/" \
 done
 
 [ $failed -eq 0 ] && echo "run_h3: all checks passed"
+# One interop matrix cell when CMake names the pairing (H3_MATRIX_PEER).
+conf_matrix_add "${H3_MATRIX_PEER:-}" "h3 examples_suite" "$failed"
 exit $failed
