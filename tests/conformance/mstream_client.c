@@ -13,11 +13,15 @@
  * chunk per writable stream, so all of them are in flight together.  Each
  * stream is concluded (SSL_write_ex2 with CONCLUDE on the last chunk, or
  * SSL_stream_conclude), every bidirectional echo is read to its FIN and
- * checked byte for byte, and the server's M unidirectional replies (8-byte
- * big-endian counts) must each say B.  All echoes are read concurrently:
+ * checked byte for byte, and the server's M unidirectional replies (stream
+ * ID, byte count, FNV-1a digest: 8 bytes big-endian each) must answer each
+ * of our unidirectional streams once, say B, and match the digest of what
+ * was written.  All echoes are read concurrently:
  * reading them one after the other could starve on connection-level flow
  * control.  --conns runs K such clients at once, each in its own process.
- * Exit 0 only if every byte and count matched.
+ * Each connection prints one line of the bytes it wrote and the bytes it read
+ * back and checked (a failed one too).  Exit 0 only if every byte, count and
+ * digest matched.
  */
 #include <sys/wait.h>
 
@@ -25,6 +29,7 @@
 
 #define CHUNK 65536
 #define MAX_STREAMS 256
+#define REPLY_LEN 24
 
 enum { ST_WRITE, ST_READ, ST_DONE };
 enum { K_BIDI, K_UNI_OUT, K_UNI_IN };
@@ -41,7 +46,9 @@ struct cstream {
     int kind, st;
     unsigned idx;        /* which pattern */
     uint64_t woff, roff; /* bytes written, bytes read */
-    unsigned char reply[8];
+    uint64_t digest;     /* of what was written (unidirectional only) */
+    int answered;        /* the server's reply to it came */
+    unsigned char reply[REPLY_LEN];
 };
 
 struct client {
@@ -49,8 +56,33 @@ struct client {
     SSL *conn;
     struct cstream s[MAX_STREAMS];
     unsigned n, replies, unfinished;
+    uint64_t sent, checked; /* payload bytes written; read back and checked */
     unsigned char buf[CHUNK];
 };
+
+/* FNV-1a, 64-bit: the digest of a unidirectional stream that spoll_server
+ * sends back and mstream_client recomputes from what it wrote (the same
+ * function is in both programs). */
+#define FNV_INIT 0xcbf29ce484222325ull
+
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    int k;
+
+    for (k = 0; k < 8; k++)
+        v = v << 8 | p[k];
+    return v;
+}
 
 /* Stream i's payload: the shared pattern, shifted far apart per stream. */
 static unsigned char pattern(unsigned idx, uint64_t off)
@@ -87,7 +119,10 @@ static int step_write(struct client *c, struct cstream *s)
             return 0;
         return fail("SSL_write_ex", s->ssl, 0);
     }
+    if (s->kind == K_UNI_OUT)
+        s->digest = fnv1a(s->digest, c->buf, w);
     s->woff += w;
+    c->sent += w;
     if (s->woff < o->bytes)
         return 0;
     /* With CONCLUDE a partial write leaves the rest for the next call; the
@@ -98,11 +133,54 @@ static int step_write(struct client *c, struct cstream *s)
     return 0;
 }
 
+/* A complete reply: which of our streams it answers, and does it match. */
+static int check_reply(struct client *c, const struct cstream *s)
+{
+    uint64_t id = get_be64(s->reply);
+    uint64_t count = get_be64(s->reply + 8);
+    uint64_t digest = get_be64(s->reply + 16);
+    unsigned i;
+
+    for (i = 0; i < c->n; i++) {
+        struct cstream *u = &c->s[i];
+
+        if (u->kind != K_UNI_OUT || SSL_get_stream_id(u->ssl) != id)
+            continue;
+        if (u->answered) {
+            fprintf(stderr, "mstream_client: stream %llu answered twice\n",
+                    (unsigned long long)id);
+            return -1;
+        }
+        u->answered = 1;
+        if (count != c->o->bytes) {
+            fprintf(stderr,
+                    "mstream_client: server counted %llu bytes on stream "
+                    "%llu, not %llu\n",
+                    (unsigned long long)count, (unsigned long long)id,
+                    (unsigned long long)c->o->bytes);
+            return -1;
+        }
+        if (digest != u->digest) {
+            fprintf(stderr,
+                    "mstream_client: stream %llu arrived with digest %016llx, "
+                    "sent %016llx\n",
+                    (unsigned long long)id, (unsigned long long)digest,
+                    (unsigned long long)u->digest);
+            return -1;
+        }
+        c->checked += count;
+        return 0;
+    }
+    fprintf(stderr, "mstream_client: reply for unknown stream %llu\n",
+            (unsigned long long)id);
+    return -1;
+}
+
 static int step_read(struct client *c, struct cstream *s)
 {
-    uint64_t limit = s->kind == K_BIDI ? c->o->bytes : 8, v;
+    uint64_t limit = s->kind == K_BIDI ? c->o->bytes : REPLY_LEN;
     size_t n, i;
-    int e, k;
+    int e;
 
     for (;;) {
         if (!SSL_read_ex(s->ssl, c->buf, sizeof(c->buf), &n)) {
@@ -131,6 +209,8 @@ static int step_read(struct client *c, struct cstream *s)
             }
         }
         s->roff += n;
+        if (s->kind == K_BIDI)
+            c->checked += n;
     }
     if (s->roff != limit) {
         fprintf(stderr,
@@ -141,15 +221,8 @@ static int step_read(struct client *c, struct cstream *s)
         return -1;
     }
     if (s->kind == K_UNI_IN) {
-        for (v = 0, k = 0; k < 8; k++)
-            v = v << 8 | s->reply[k];
-        if (v != c->o->bytes) {
-            fprintf(stderr,
-                    "mstream_client: server counted %llu bytes, "
-                    "not %llu\n",
-                    (unsigned long long)v, (unsigned long long)c->o->bytes);
+        if (check_reply(c, s) < 0)
             return -1;
-        }
         c->replies++;
     }
     s->st = ST_DONE;
@@ -172,6 +245,7 @@ static int add_stream(struct client *c, SSL *ssl, int kind, unsigned idx)
     s->kind = kind;
     s->idx = idx;
     s->st = kind == K_UNI_IN ? ST_READ : ST_WRITE;
+    s->digest = FNV_INIT;
     SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
     return 0;
 }
@@ -324,6 +398,11 @@ static int run_one(const struct opts *o)
     rc = r == 1 ? 0 : 1;
 out:
     if (c != NULL) {
+        printf("conn: sent=%llu checked=%llu expected=%llu result=%s\n",
+               (unsigned long long)c->sent, (unsigned long long)c->checked,
+               (unsigned long long)((uint64_t)(o->bidi + o->uni) * o->bytes),
+               rc == 0 ? "ok" : "failed");
+        fflush(stdout);
         for (i = 0; i < c->n; i++)
             SSL_free(c->s[i].ssl);
         SSL_free(c->conn);

@@ -11,7 +11,8 @@
  * incoming streams (SSL_INCOMING_STREAM_POLICY_ACCEPT, no default stream):
  * a bidirectional stream is read to its FIN, echoed and concluded; a
  * unidirectional one is read to its FIN and answered on a new server
- * unidirectional stream carrying its byte count (8 bytes, big-endian).  A
+ * unidirectional stream carrying its stream ID, byte count and FNV-1a digest
+ * (three 8-byte big-endian numbers, REPLY_LEN in all).  A
  * connection is finished when the client closes it; it counts as clean if
  * every stream it opened was served.  Exits after N connections, 0 only if
  * all were clean.
@@ -20,6 +21,7 @@
 
 #define READ_CHUNK 65536
 #define WRITE_CHUNK 1048576
+#define REPLY_LEN 24
 
 enum { ST_READ, ST_WRITE, ST_REPLY, ST_DONE };
 enum { K_BIDI, K_UNI_IN, K_UNI_OUT };
@@ -30,7 +32,8 @@ struct sstream {
     uint64_t rev;
     unsigned char *buf;
     size_t len, cap, sent;
-    uint64_t count; /* bytes received */
+    uint64_t count;  /* bytes received */
+    uint64_t digest; /* of a unidirectional stream's bytes */
 };
 
 struct sconn {
@@ -41,6 +44,28 @@ struct sconn {
     struct sstream *s;
     size_t n, cap;
 };
+
+/* FNV-1a, 64-bit: the digest of a unidirectional stream that spoll_server
+ * sends back and mstream_client recomputes from what it wrote (the same
+ * function is in both programs). */
+#define FNV_INIT 0xcbf29ce484222325ull
+
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    int k;
+
+    for (k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (56 - 8 * k));
+}
 
 /* Which object an item of the poll array stands for. */
 struct owner {
@@ -63,6 +88,7 @@ static struct sstream *add_stream(struct sconn *c, SSL *ssl, int kind)
     p->ssl = ssl;
     p->kind = kind;
     p->st = kind == K_UNI_OUT ? ST_WRITE : ST_READ;
+    p->digest = FNV_INIT;
     /* A fresh stream may already hold data: step it once without waiting. */
     p->rev = SSL_POLL_EVENT_R | SSL_POLL_EVENT_W;
     SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
@@ -73,9 +99,9 @@ static struct sstream *add_stream(struct sconn *c, SSL *ssl, int kind)
 static int open_reply(struct sconn *c, size_t i)
 {
     SSL *r = SSL_new_stream(c->ssl, SSL_STREAM_FLAG_UNI);
-    uint64_t count = c->s[i].count;
+    uint64_t id = SSL_get_stream_id(c->s[i].ssl), count = c->s[i].count;
+    uint64_t digest = c->s[i].digest;
     struct sstream *p;
-    int k;
 
     if (r == NULL) {
         ERR_clear_error();
@@ -87,11 +113,12 @@ static int open_reply(struct sconn *c, size_t i)
         return -1;
     }
     /* c->s may have moved: p is the new entry, index i still names ours. */
-    if ((p->buf = malloc(8)) == NULL)
+    if ((p->buf = malloc(REPLY_LEN)) == NULL)
         return -1;
-    for (k = 0; k < 8; k++)
-        p->buf[k] = (unsigned char)(count >> (56 - 8 * k));
-    p->len = p->cap = 8;
+    put_be64(p->buf, id);
+    put_be64(p->buf + 8, count);
+    put_be64(p->buf + 16, digest);
+    p->len = p->cap = REPLY_LEN;
     c->s[i].st = ST_DONE;
     return 1;
 }
@@ -117,6 +144,8 @@ static int step_stream(struct sconn *c, size_t i)
             s->buf = p;
         }
         if (SSL_read_ex(s->ssl, s->buf + s->len, s->cap - s->len, &n)) {
+            if (s->kind == K_UNI_IN)
+                s->digest = fnv1a(s->digest, s->buf + s->len, n);
             s->len += n;
             s->count += n;
             continue;
@@ -342,6 +371,8 @@ static int accept_conns(struct server *S)
                     S->accepted);
             return -1;
         }
+        printf("conn %u: accepted\n", S->accepted);
+        fflush(stdout);
     }
     ERR_clear_error(); /* an empty accept queue may leave nothing else */
     return 0;
