@@ -337,7 +337,8 @@ static int cb_recv_crypto_data(ngtcp2_conn *nc, ngtcp2_encryption_level level,
     return rv == 0 ? 0 : tls_failure(c, rv);
 }
 
-/* Half the idle timeout both sides agreed to (the smaller non-zero one). */
+/* Half the idle timeout both sides agreed to (the smaller non-zero one),
+ * at most 25 s, as OpenSSL 3.5 does. */
 static void apply_keepalive(sslq_conn *c)
 {
     const ngtcp2_transport_params *rp =
@@ -347,6 +348,8 @@ static void apply_keepalive(sslq_conn *c)
     if (rp != NULL && rp->max_idle_timeout != 0 &&
         (t == 0 || rp->max_idle_timeout < t))
         t = rp->max_idle_timeout;
+    if (t / 2 > 25 * NGTCP2_SECONDS)
+        t = 50 * NGTCP2_SECONDS;
     if (t != 0)
         ngtcp2_conn_set_keep_alive_timeout(c->nc, t / 2);
 }

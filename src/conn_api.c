@@ -231,6 +231,10 @@ static int conn_start(sslq_conn_obj *co)
     update_reject(co);
     if (co->msg_cb != NULL)
         sslq_conn_set_msg_callback(co->conn, co->msg_cb);
+    /* Like OpenSSL 3.5, every connection PINGs its peer before the idle
+     * timeout while it is being driven: a peer that has moved (NAT
+     * rebinding) is found again, and a quiet connection stays up. */
+    sslq_conn_enable_keepalive(co->conn);
     /* OSSL_QUIC_client_thread_method or a thread-assisted context: a
      * background thread keeps timers, acknowledgements and keep-alive PINGs
      * going between calls. */
@@ -239,7 +243,6 @@ static int conn_start(sslq_conn_obj *co)
              SSLQ_CTX_CLIENT_THREAD ||
          (sslq_ctx_domain_flags(SSL_get_SSL_CTX(co->base.ssl)) &
           SSL_DOMAIN_FLAG_THREAD_ASSISTED))) {
-        sslq_conn_enable_keepalive(co->conn);
         if (sslq_engine_start_assist(co->base.eng) != 0)
             return fail(&co->base, SSL_ERROR_SSL, SSLQ_R_INTERNAL_ERROR);
     }

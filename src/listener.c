@@ -64,6 +64,7 @@ static void l_incoming(void *owner, sslq_conn *conn)
     if (co == NULL)
         return;
     co->conn = conn;
+    sslq_conn_enable_keepalive(conn); /* as OpenSSL 3.5: see conn_api.c */
     co->next = l->pending;
     l->pending = co;
     l->npending++;
