@@ -40,6 +40,38 @@ static inline unsigned char conf_pattern(uint64_t off)
     return (unsigned char)((off % 251) ^ (x * 0x9E3779B1u >> 11));
 }
 
+/* FNV-1a, 64-bit: spoll_server's digest of a unidirectional stream, which
+ * mstream_client recomputes from what it wrote, so content is checked on
+ * the streams that are not echoed too.  Start from CONF_FNV_INIT. */
+#define CONF_FNV_INIT 0xcbf29ce484222325ull
+
+static inline uint64_t conf_fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static inline void conf_put_be64(unsigned char *p, uint64_t v)
+{
+    int k;
+
+    for (k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (56 - 8 * k));
+}
+
+static inline uint64_t conf_get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    int k;
+
+    for (k = 0; k < 8; k++)
+        v = v << 8 | p[k];
+    return v;
+}
+
 static inline const char *conf_err_name(int e)
 {
     static const char *const names[] = {

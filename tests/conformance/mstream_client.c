@@ -60,30 +60,6 @@ struct client {
     unsigned char buf[CHUNK];
 };
 
-/* FNV-1a, 64-bit: the digest of a unidirectional stream that spoll_server
- * sends back and mstream_client recomputes from what it wrote (the same
- * function is in both programs). */
-#define FNV_INIT 0xcbf29ce484222325ull
-
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static uint64_t get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    int k;
-
-    for (k = 0; k < 8; k++)
-        v = v << 8 | p[k];
-    return v;
-}
-
 /* Stream i's payload: the shared pattern, shifted far apart per stream. */
 static unsigned char pattern(unsigned idx, uint64_t off)
 {
@@ -120,7 +96,7 @@ static int step_write(struct client *c, struct cstream *s)
         return fail("SSL_write_ex", s->ssl, 0);
     }
     if (s->kind == K_UNI_OUT)
-        s->digest = fnv1a(s->digest, c->buf, w);
+        s->digest = conf_fnv1a(s->digest, c->buf, w);
     s->woff += w;
     c->sent += w;
     if (s->woff < o->bytes)
@@ -136,9 +112,9 @@ static int step_write(struct client *c, struct cstream *s)
 /* A complete reply: which of our streams it answers, and does it match. */
 static int check_reply(struct client *c, const struct cstream *s)
 {
-    uint64_t id = get_be64(s->reply);
-    uint64_t count = get_be64(s->reply + 8);
-    uint64_t digest = get_be64(s->reply + 16);
+    uint64_t id = conf_get_be64(s->reply);
+    uint64_t count = conf_get_be64(s->reply + 8);
+    uint64_t digest = conf_get_be64(s->reply + 16);
     unsigned i;
 
     for (i = 0; i < c->n; i++) {
@@ -245,7 +221,7 @@ static int add_stream(struct client *c, SSL *ssl, int kind, unsigned idx)
     s->kind = kind;
     s->idx = idx;
     s->st = kind == K_UNI_IN ? ST_READ : ST_WRITE;
-    s->digest = FNV_INIT;
+    s->digest = CONF_FNV_INIT;
     SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
     return 0;
 }

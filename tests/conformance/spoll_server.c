@@ -45,28 +45,6 @@ struct sconn {
     size_t n, cap;
 };
 
-/* FNV-1a, 64-bit: the digest of a unidirectional stream that spoll_server
- * sends back and mstream_client recomputes from what it wrote (the same
- * function is in both programs). */
-#define FNV_INIT 0xcbf29ce484222325ull
-
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static void put_be64(unsigned char *p, uint64_t v)
-{
-    int k;
-
-    for (k = 0; k < 8; k++)
-        p[k] = (unsigned char)(v >> (56 - 8 * k));
-}
-
 /* Which object an item of the poll array stands for. */
 struct owner {
     size_t conn;
@@ -88,7 +66,7 @@ static struct sstream *add_stream(struct sconn *c, SSL *ssl, int kind)
     p->ssl = ssl;
     p->kind = kind;
     p->st = kind == K_UNI_OUT ? ST_WRITE : ST_READ;
-    p->digest = FNV_INIT;
+    p->digest = CONF_FNV_INIT;
     /* A fresh stream may already hold data: step it once without waiting. */
     p->rev = SSL_POLL_EVENT_R | SSL_POLL_EVENT_W;
     SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
@@ -115,9 +93,9 @@ static int open_reply(struct sconn *c, size_t i)
     /* c->s may have moved: p is the new entry, index i still names ours. */
     if ((p->buf = malloc(REPLY_LEN)) == NULL)
         return -1;
-    put_be64(p->buf, id);
-    put_be64(p->buf + 8, count);
-    put_be64(p->buf + 16, digest);
+    conf_put_be64(p->buf, id);
+    conf_put_be64(p->buf + 8, count);
+    conf_put_be64(p->buf + 16, digest);
     p->len = p->cap = REPLY_LEN;
     c->s[i].st = ST_DONE;
     return 1;
@@ -145,7 +123,7 @@ static int step_stream(struct sconn *c, size_t i)
         }
         if (SSL_read_ex(s->ssl, s->buf + s->len, s->cap - s->len, &n)) {
             if (s->kind == K_UNI_IN)
-                s->digest = fnv1a(s->digest, s->buf + s->len, n);
+                s->digest = conf_fnv1a(s->digest, s->buf + s->len, n);
             s->len += n;
             s->count += n;
             continue;
