@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,7 +22,7 @@ struct sslq_engine {
     int refs;        /* guarded by refs_mu */
     pthread_mutex_t refs_mu;
     sslq_port *port;
-    int wake[2];
+    int wake;        /* eventfd: a sleeper in poll() is woken through it */
     int polling;     /* a thread is in poll() */
     int ticked;      /* made at least one step */
     pthread_t assist;
@@ -39,13 +39,12 @@ int sslq_engine_new(sslq_engine **out)
 
     if (e == NULL)
         return SSLQ_ERR_NOMEM;
-    if (pipe(e->wake) != 0) {
+    /* One descriptor per engine (a pipe would take two): a client making
+     * thousands of connections runs out of descriptors later. */
+    e->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (e->wake < 0) {
         free(e);
         return SSLQ_ERR_NOMEM;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(e->wake[i], F_SETFL, fcntl(e->wake[i], F_GETFL) | O_NONBLOCK);
-        fcntl(e->wake[i], F_SETFD, FD_CLOEXEC);
     }
     atomic_init(&e->owner, 0);
     pthread_mutex_init(&e->mu, NULL);
@@ -79,8 +78,7 @@ void sslq_engine_down(sslq_engine *e)
         return;
     sslq_engine_stop_assist(e);
     sslq_port_free(e->port);
-    close(e->wake[0]);
-    close(e->wake[1]);
+    close(e->wake);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->refs_mu);
@@ -154,11 +152,11 @@ void sslq_engine_tick(sslq_engine *e)
 
 void sslq_engine_wake(sslq_engine *e)
 {
-    char c = 0;
+    uint64_t one = 1;
 
     pthread_cond_broadcast(&e->cv);
     if (e->polling)
-        (void)!write(e->wake[1], &c, 1);
+        (void)!write(e->wake, &one, sizeof(one));
 }
 
 static int ms_until(uint64_t t, uint64_t now)
@@ -219,7 +217,7 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
         {
             struct pollfd pfd[2];
             int depth = e->depth, n = 0;
-            char buf[64];
+            uint64_t drained;
 
             if (fd >= 0) {
                 pfd[n].fd = fd;
@@ -228,7 +226,7 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
                     pfd[n].events |= POLLOUT;
                 n++;
             }
-            pfd[n].fd = e->wake[0];
+            pfd[n].fd = e->wake;
             pfd[n].events = POLLIN;
             n++;
             e->polling = 1;
@@ -236,8 +234,7 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
             pthread_mutex_unlock(&e->mu);
             if (poll(pfd, (nfds_t)n, ms_until(t, now)) > 0 &&
                 (pfd[n - 1].revents & POLLIN))
-                while (read(e->wake[0], buf, sizeof(buf)) > 0)
-                    ;
+                (void)!read(e->wake, &drained, sizeof(drained));
             pthread_mutex_lock(&e->mu);
             take_owner(e);
             e->depth = depth;
