@@ -538,7 +538,7 @@ int main(int argc, char **argv)
     uint64_t max_seconds = 600;
     struct sigaction sa;
     sigset_t block, orig;
-    double v;
+    double v = 0;
     int a, i, mask;
 
     for (i = 0; i < NDIR; i++) {
