@@ -5,11 +5,13 @@
  * source address in 127.0.0.0/8 that never answers — what a server sees
  * when someone floods it with spoofed source addresses.
  *
- *   flood --port P [--seconds T] [--sources N] [--rate R]
+ *   flood --port P [--seconds T] [--sources N] [--rate R] [--alpn NAME]
  *
  * Sources cycle through N addresses 127.x.y.z (z never 0 or 255); each
  * Initial comes from a new socket, closed right after, so replies are lost.
  * --rate caps Initials per second (0: as fast as one core makes them).
+ * --alpn sets the protocol offered (default "sslq-echo", the conformance
+ * programs'; "h3" for an HTTP/3 server).
  * Prints one line: initials, datagrams and bytes sent.  Exit 0, or 2 on a
  * usage error.
  */
@@ -30,13 +32,14 @@
 
 #define SEC 1000000000ULL
 
-static const unsigned char alpn[] = {9,   's', 's', 'l', 'q',
-                                     '-', 'e', 'c', 'h', 'o'};
+static unsigned char alpn[256] = {9,   's', 's', 'l', 'q',
+                                  '-', 'e', 'c', 'h', 'o'};
+static size_t alpnlen = 10;
 
 static int usage(void)
 {
     fprintf(stderr, "usage: flood --port P [--seconds T] [--sources N] "
-                    "[--rate R]\n");
+                    "[--rate R] [--alpn NAME]\n");
     return 2;
 }
 
@@ -88,7 +91,7 @@ static int one_initial(SSL_CTX *ctx, const struct sockaddr_in *src,
     if (ssl == NULL)
         goto out;
     SSL_set_tlsext_host_name(ssl, "localhost");
-    SSL_set_alpn_protos(ssl, alpn, sizeof(alpn));
+    SSL_set_alpn_protos(ssl, alpn, (unsigned)alpnlen);
     if (sslq_port_connect(port, ssl, (const struct sockaddr *)dst,
                           sizeof(*dst), &conn, sslq_now()) != 0)
         goto out;
@@ -114,6 +117,16 @@ int main(int argc, char **argv)
     for (int a = 1; a < argc; a++) {
         unsigned long *v = NULL, max = 0;
 
+        if (strcmp(argv[a], "--alpn") == 0) {
+            size_t len = a + 1 < argc ? strlen(argv[a + 1]) : 0;
+
+            if (len == 0 || len > 255)
+                return usage();
+            alpn[0] = (unsigned char)len;
+            memcpy(alpn + 1, argv[++a], len);
+            alpnlen = len + 1;
+            continue;
+        }
         if (strcmp(argv[a], "--port") == 0)
             v = &port, max = 65535;
         else if (strcmp(argv[a], "--seconds") == 0)
