@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 gtlsserver=/usr/sbin/gtlsserver
-addr=127.0.0.1 proc=/proc/net/udp hexaddr=0100007F
+addr=127.0.0.1
 server_args=() client_args=() retry=0 cipher=TLS_AES_128_GCM_SHA256 h3_get=0
 failure=
 while [ $# -gt 0 ]; do
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --validate) server_args+=(-V) retry=1 ;;
     --cipher) cipher=$2 client_args+=(--ciphers "$2"); shift ;;
     --ipv6)
-        addr=::1 proc=/proc/net/udp6 hexaddr=00000000000000000000000001000000 ;;
+        addr=::1 ;;
     --h3-get) h3_get=1 ;;
     --fail) failure=$2; shift ;;
     *) fail "unknown argument $1" ;;
@@ -49,32 +49,8 @@ make_cert
 mkdir "$work/htdocs"
 head -c 300000 /dev/urandom >"$work/htdocs/file.bin"
 
-# gtlsserver cannot take port 0: try free-looking ports below the ephemeral
-# range until one binds.  Ready = its socket shows up in /proc/net/udp*.
-started=0
-for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((10000 + RANDOM % 20000))
-    hexport=$(printf '%04X' "$port")
-    grep -qi ":$hexport " /proc/net/udp /proc/net/udp6 && continue
-    "$gtlsserver" "${server_args[@]}" --no-quic-dump --no-http-dump \
-        -d "$work/htdocs" "$addr" "$port" "$work/key.pem" "$work/cert.pem" \
-        >"$work/gtls.log" 2>&1 &
-    gtls_pid=$!
-    pids+=("$gtls_pid")
-    for ((i = 0; i < 500; i++)); do
-        if grep -qi "^ *[0-9]*: $hexaddr:$hexport " "$proc"; then
-            started=1
-            break
-        fi
-        kill -0 "$gtls_pid" 2>/dev/null || break
-        sleep 0.02
-    done
-    [ "$started" = 1 ] && break
-    kill "$gtls_pid" 2>/dev/null || true
-    wait "$gtls_pid" 2>/dev/null || true
-    grep -qi 'in use' "$work/gtls.log" || { show gtlsserver "$work/gtls.log"; fail "gtlsserver did not start"; }
-done
-[ "$started" = 1 ] || fail "no free port for gtlsserver after 8 tries"
+start_gtlsserver "$addr" "${server_args[@]}" --no-quic-dump --no-http-dump \
+    -d "$work/htdocs"
 
 if [ "$h3_get" = 1 ]; then
     client_args+=(--h3-get /file.bin --expect-body "$work/htdocs/file.bin")
