@@ -431,6 +431,8 @@ void SSLQ_set_connect_state(SSL *s)
 {
     sslq_conn_obj *co = sslq_obj_conn(s);
 
+    if (s == NULL)
+        return;
     if (sslq_obj_get(s) == NULL) {
         SSL_set_connect_state(s);
         return;
@@ -442,7 +444,7 @@ void SSLQ_set_connect_state(SSL *s)
 
 void SSLQ_set_accept_state(SSL *s)
 {
-    if (sslq_obj_get(s) == NULL)
+    if (s != NULL && sslq_obj_get(s) == NULL)
         SSL_set_accept_state(s);
 }
 
@@ -1488,6 +1490,8 @@ int SSLQ_get_shutdown(const SSL *ssl)
     const sslq_close_info *ci;
     int rv = 0;
 
+    if (ssl == NULL)
+        return 0;
     if (sslq_obj_get(ssl) == NULL)
         return SSL_get_shutdown(ssl);
     if (co == NULL) {
@@ -1513,6 +1517,8 @@ int SSLQ_key_update(SSL *s, int updatetype)
     sslq_conn_obj *co = sslq_obj_conn(s);
     int rv = 0;
 
+    if (s == NULL)
+        return null_param(0);
     if (sslq_obj_get(s) == NULL)
         return SSL_key_update(s, updatetype);
     if (co == NULL) {
@@ -1542,7 +1548,7 @@ void SSLQ_set_msg_callback(SSL *ssl, void (*cb)(int, int, int, const void *,
     sslq_conn_obj *co = sslq_obj_conn(ssl);
 
     if (sslq_obj_get(ssl) == NULL || co == NULL) {
-        if (sslq_obj_get(ssl) == NULL)
+        if (ssl != NULL && sslq_obj_get(ssl) == NULL)
             SSL_set_msg_callback(ssl, cb);
         return;
     }

@@ -170,12 +170,16 @@ int SSLQ_get_domain_flags(const SSL *ssl, uint64_t *flags)
 
 void SSLQ_CTX_set_keylog_callback(SSL_CTX *ctx, SSL_CTX_keylog_cb_func cb)
 {
+    if (ctx == NULL)
+        return;
     if (sslq_tls_ctx_set_user_keylog_callback(ctx, cb) != 0)
         SSL_CTX_set_keylog_callback(ctx, cb);
 }
 
 SSL_CTX_keylog_cb_func SSLQ_CTX_get_keylog_callback(const SSL_CTX *ctx)
 {
+    if (ctx == NULL)
+        return NULL;
     return sslq_tls_ctx_get_user_keylog_callback(ctx);
 }
 
@@ -183,6 +187,8 @@ void SSLQ_CTX_set_msg_callback(SSL_CTX *ctx,
                                void (*cb)(int, int, int, const void *, size_t,
                                           SSL *, void *))
 {
+    if (ctx == NULL)
+        return;
     if (sslq_tls_ctx_set_user_msg_callback(ctx, cb, NULL) != 0)
         SSL_CTX_set_msg_callback(ctx, cb);
 }

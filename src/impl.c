@@ -143,6 +143,10 @@ void SSLQ_set0_rbio(SSL *s, BIO *rbio)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL) {
+        SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
+        return;
+    }
     if (o == NULL) {
         SSL_set0_rbio(s, rbio);
         return;
@@ -156,6 +160,10 @@ void SSLQ_set0_wbio(SSL *s, BIO *wbio)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL) {
+        SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
+        return;
+    }
     if (o == NULL) {
         SSL_set0_wbio(s, wbio);
         return;
@@ -171,6 +179,8 @@ BIO *SSLQ_get_rbio(const SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL)
+        return NULL;
     return o == NULL ? SSL_get_rbio(s) : o->rbio;
 }
 
@@ -178,6 +188,8 @@ BIO *SSLQ_get_wbio(const SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL)
+        return NULL;
     return o == NULL ? SSL_get_wbio(s) : o->wbio;
 }
 
@@ -215,11 +227,15 @@ int SSLQ_set_fd(SSL *s, int fd)
 
 int SSLQ_set_rfd(SSL *s, int fd)
 {
+    if (s == NULL)
+        return SSLQ_set_fd(s, fd);
     return sslq_obj_get(s) == NULL ? SSL_set_rfd(s, fd) : set_fd(s, fd);
 }
 
 int SSLQ_set_wfd(SSL *s, int fd)
 {
+    if (s == NULL)
+        return SSLQ_set_fd(s, fd);
     return sslq_obj_get(s) == NULL ? SSL_set_wfd(s, fd) : set_fd(s, fd);
 }
 
@@ -236,6 +252,8 @@ int SSLQ_get_fd(const SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL)
+        return -1;
     return o == NULL ? SSL_get_fd(s) : bio_fd(o->rbio);
 }
 
@@ -243,6 +261,8 @@ int SSLQ_get_rfd(const SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL)
+        return -1;
     return o == NULL ? SSL_get_rfd(s) : bio_fd(o->rbio);
 }
 
@@ -250,6 +270,8 @@ int SSLQ_get_wfd(const SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL)
+        return -1;
     return o == NULL ? SSL_get_wfd(s) : bio_fd(o->wbio);
 }
 
@@ -287,8 +309,12 @@ int SSLQ_handle_events(SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL) {
+        SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
+        return 0;
+    }
     if (o == NULL)
-        return s != NULL; /* nothing to drive for TLS over a stream socket */
+        return 1; /* nothing to drive for TLS over a stream socket */
     sslq_engine_lock(o->eng);
     sslq_engine_tick(o->eng);
     sslq_engine_unlock(o->eng);
@@ -300,7 +326,7 @@ int SSLQ_get_event_timeout(SSL *s, struct timeval *tv, int *is_infinite)
     sslq_obj *o = sslq_obj_get(s);
     uint64_t t = UINT64_MAX, now;
 
-    if (tv == NULL || is_infinite == NULL) {
+    if (s == NULL || tv == NULL || is_infinite == NULL) {
         SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
         return 0;
     }
@@ -404,6 +430,8 @@ int SSLQ_want(const SSL *s)
 {
     sslq_obj *o = sslq_obj_get(s);
 
+    if (s == NULL)
+        return SSL_NOTHING;
     if (o == NULL)
         return SSL_want(s);
     switch (o->last_error) {
@@ -663,11 +691,15 @@ int SSLQ_is_quic(const SSL *s)
 
 int SSLQ_version(const SSL *ssl)
 {
+    if (ssl == NULL)
+        return 0;
     return sslq_obj_get(ssl) != NULL ? OSSL_QUIC1_VERSION : SSL_version(ssl);
 }
 
 const char *SSLQ_get_version(const SSL *s)
 {
+    if (s == NULL)
+        return "unknown"; /* libssl's word for a version it cannot name */
     return sslq_obj_get(s) != NULL ? "QUICv1" : SSL_get_version(s);
 }
 
@@ -676,6 +708,8 @@ int SSLQ_is_server(const SSL *s)
     sslq_obj *o = sslq_obj_get(s);
     sslq_conn_obj *co = sslq_obj_conn(s);
 
+    if (s == NULL)
+        return 0;
     if (o == NULL)
         return SSL_is_server(s);
     if (co == NULL)
@@ -689,6 +723,8 @@ int SSLQ_in_init(const SSL *s)
 {
     sslq_conn_obj *co = sslq_obj_conn(s);
 
+    if (s == NULL)
+        return 0;
     if (sslq_obj_get(s) == NULL)
         return SSL_in_init(s);
     return co == NULL || co->conn == NULL ||
@@ -699,6 +735,8 @@ int SSLQ_is_init_finished(const SSL *s)
 {
     sslq_conn_obj *co = sslq_obj_conn(s);
 
+    if (s == NULL)
+        return 0;
     if (sslq_obj_get(s) == NULL)
         return SSL_is_init_finished(s);
     return co != NULL && co->conn != NULL &&
@@ -765,6 +803,10 @@ int SSLQ_inject_net_dgram(SSL *s, const unsigned char *buf, size_t buf_len,
 
 long SSLQ_ctrl(SSL *ssl, int cmd, long larg, void *parg)
 {
+    if (ssl == NULL) {
+        SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
+        return 0;
+    }
     /* Modes belong to the handle itself (partial writes are per stream);
      * everything else a stream is asked is about its connection's TLS. */
     if (cmd == SSL_CTRL_MODE || cmd == SSL_CTRL_CLEAR_MODE)
@@ -775,71 +817,109 @@ long SSLQ_ctrl(SSL *ssl, int cmd, long larg, void *parg)
 int SSLQ_set_alpn_protos(SSL *ssl, const unsigned char *protos,
                          unsigned int protos_len)
 {
+    if (ssl == NULL) {
+        SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
+        return 1;
+    }
     return SSL_set_alpn_protos(sslq_tls_target(ssl), protos, protos_len);
 }
 
 int SSLQ_set1_host(SSL *s, const char *host)
 {
+    if (s == NULL) {
+        SSLQ_RAISE(SSLQ_R_PASSED_NULL_PARAMETER);
+        return 0;
+    }
     return SSL_set1_host(sslq_tls_target(s), host);
 }
 
 void SSLQ_get0_alpn_selected(const SSL *ssl, const unsigned char **data,
                              unsigned int *len)
 {
+    /* libssl writes both outputs unchecked. */
+    if (ssl == NULL || data == NULL || len == NULL) {
+        if (data != NULL)
+            *data = NULL;
+        if (len != NULL)
+            *len = 0;
+        return;
+    }
     SSL_get0_alpn_selected(sslq_tls_target(ssl), data, len);
 }
 
 const char *SSLQ_get_servername(const SSL *s, const int type)
 {
+    if (s == NULL)
+        return NULL;
     return SSL_get_servername(sslq_tls_target(s), type);
 }
 
 int SSLQ_get_servername_type(const SSL *s)
 {
+    if (s == NULL)
+        return -1;
     return SSL_get_servername_type(sslq_tls_target(s));
 }
 
 X509 *SSLQ_get0_peer_certificate(const SSL *s)
 {
+    if (s == NULL)
+        return NULL;
     return SSL_get0_peer_certificate(sslq_tls_target(s));
 }
 
 X509 *SSLQ_get1_peer_certificate(const SSL *s)
 {
+    if (s == NULL)
+        return NULL;
     return SSL_get1_peer_certificate(sslq_tls_target(s));
 }
 
 STACK_OF(X509) *SSLQ_get_peer_cert_chain(const SSL *s)
 {
+    if (s == NULL)
+        return NULL;
     return SSL_get_peer_cert_chain(sslq_tls_target(s));
 }
 
 STACK_OF(X509) *SSLQ_get0_verified_chain(const SSL *s)
 {
+    if (s == NULL)
+        return NULL;
     return SSL_get0_verified_chain(sslq_tls_target(s));
 }
 
 long SSLQ_get_verify_result(const SSL *ssl)
 {
+    if (ssl == NULL)
+        return X509_V_ERR_INVALID_CALL;
     return SSL_get_verify_result(sslq_tls_target(ssl));
 }
 
 const SSL_CIPHER *SSLQ_get_current_cipher(const SSL *s)
 {
+    if (s == NULL)
+        return NULL;
     return SSL_get_current_cipher(sslq_tls_target(s));
 }
 
 SSL_SESSION *SSLQ_get_session(const SSL *ssl)
 {
+    if (ssl == NULL)
+        return NULL;
     return SSL_get_session(sslq_tls_target(ssl));
 }
 
 SSL_SESSION *SSLQ_get1_session(SSL *ssl)
 {
+    if (ssl == NULL)
+        return NULL;
     return SSL_get1_session(sslq_tls_target(ssl));
 }
 
 int SSLQ_session_reused(const SSL *s)
 {
+    if (s == NULL)
+        return 0;
     return SSL_session_reused(sslq_tls_target(s));
 }

@@ -215,7 +215,7 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
             continue;
         }
         {
-            struct pollfd pfd[2];
+            struct pollfd pfd[2] = {{-1, 0, 0}, {-1, 0, 0}};
             int depth = e->depth, n = 0;
             uint64_t drained;
 
@@ -239,6 +239,10 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
             take_owner(e);
             e->depth = depth;
             e->polling = 0;
+            /* The application closed the socket under us: nothing will
+             * ever arrive, so do not spin on it. */
+            if (fd >= 0 && (pfd[0].revents & POLLNVAL))
+                return SSLQ_ERR_IO;
         }
     }
 }
