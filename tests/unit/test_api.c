@@ -810,6 +810,21 @@ static void test_explicit_event_mode_waits_for_handle_events(void **state)
         usleep(1000);
     }
     assert_int_equal(r, 1);
+    /* Finish the echo the server thread waits for, so it ends now rather
+     * than at its idle timeout. */
+    {
+        char buf[16];
+        size_t w;
+
+        assert_true(SSLQ_set_event_handling_mode(
+            c, SSL_VALUE_EVENT_HANDLING_MODE_IMPLICIT));
+        assert_true(SSLQ_set_blocking_mode(c, 1));
+        assert_true(SSLQ_write_ex2(c, "x", 1, SSL_WRITE_FLAG_CONCLUDE, &w));
+        while (SSLQ_read_ex(c, buf, sizeof(buf), &w))
+            ;
+        assert_int_equal(SSLQ_get_error(c, 0), SSL_ERROR_ZERO_RETURN);
+        assert_int_equal(SSLQ_shutdown(c), 1);
+    }
     SSLQ_free(c);
     close(fd);
     BIO_ADDR_free(peer);
