@@ -19,24 +19,12 @@
 
 #include <openssl/err.h>
 
+#include "helper_net.h"
 #include "helper_pki.h"
 #include "object.h"
 #include "sslquic/sslquic.h"
 
 static const unsigned char alpn[] = {4, 't', 'e', 's', 't'};
-
-static int select_alpn(SSL *ssl, const unsigned char **out,
-                       unsigned char *outlen, const unsigned char *in,
-                       unsigned int inlen, void *arg)
-{
-    (void)ssl;
-    (void)arg;
-    return SSL_select_next_proto((unsigned char **)out, outlen, alpn,
-                                 sizeof(alpn), in, inlen) ==
-                   OPENSSL_NPN_NEGOTIATED
-               ? SSL_TLSEXT_ERR_OK
-               : SSL_TLSEXT_ERR_ALERT_FATAL;
-}
 
 typedef struct server {
     SSL_CTX *ctx;
@@ -48,22 +36,6 @@ typedef struct server {
     int served;
     int failures;
 } server;
-
-static int udp_socket(struct sockaddr_in *addr, int bind_it)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    socklen_t len = sizeof(*addr);
-
-    if (!bind_it)
-        return fd;
-    memset(addr, 0, sizeof(*addr));
-    addr->sin_family = AF_INET;
-    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
-        getsockname(fd, (struct sockaddr *)addr, &len) != 0)
-        return -1;
-    return fd;
-}
 
 /* Echo: read the default stream to its end, write it back, conclude. */
 static void *serve(void *arg)
@@ -113,9 +85,10 @@ static int start_server(server *sv, int conns, uint64_t flags)
     sv->ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     if (sv->ctx == NULL || !sslq_test_pki_use_server(sv->ctx, pki))
         return -1;
-    SSL_CTX_set_alpn_select_cb(sv->ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(sv->ctx, sslq_test_select_alpn,
+                               (void *)alpn);
     sv->listener = SSLQ_new_listener(sv->ctx, flags);
-    sv->fd = udp_socket(&sv->addr, 1);
+    sv->fd = sslq_test_udp_socket(&sv->addr, 1);
     if (sv->listener == NULL || sv->fd < 0 ||
         !SSLQ_set_fd(sv->listener, sv->fd) || !SSLQ_listen(sv->listener))
         return -1;
@@ -147,7 +120,7 @@ static SSL *client_connect(SSL_CTX *ctx, const server *sv, int *fd)
     struct sockaddr_in unused;
 
     assert_non_null(c);
-    *fd = udp_socket(&unused, 0);
+    *fd = sslq_test_udp_socket(&unused, 0);
     assert_true(*fd >= 0);
     assert_true(SSLQ_set_fd(c, *fd));
     assert_true(BIO_ADDR_rawmake(peer, AF_INET, &sv->addr.sin_addr, 4,
@@ -394,9 +367,10 @@ static void test_accept_thread_and_worker_threads_share_a_listener(void **state)
     memset(&ts->sv, 0, sizeof(ts->sv));
     ts->sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     assert_true(sslq_test_pki_use_server(ts->sv.ctx, pki));
-    SSL_CTX_set_alpn_select_cb(ts->sv.ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(ts->sv.ctx, sslq_test_select_alpn,
+                               (void *)alpn);
     ts->sv.listener = SSLQ_new_listener(ts->sv.ctx, 0);
-    ts->sv.fd = udp_socket(&ts->sv.addr, 1);
+    ts->sv.fd = sslq_test_udp_socket(&ts->sv.addr, 1);
     assert_true(SSLQ_set_fd(ts->sv.listener, ts->sv.fd));
     assert_int_equal(pthread_create(&acceptor, NULL, accept_loop, ts), 0);
     ctx = client_ctx();
@@ -439,7 +413,7 @@ static void test_client_only_listener_carries_ten_connections_on_one_socket(void
     ctx = client_ctx();
     l = SSLQ_new_listener(ctx, 0);
     assert_non_null(l);
-    cfd = udp_socket(&caddr, 1);
+    cfd = sslq_test_udp_socket(&caddr, 1);
     assert_true(SSLQ_set_fd(l, cfd));
     /* A client-only listener accepts nothing, at once. */
     assert_null(SSLQ_accept_connection(l, SSL_ACCEPT_CONNECTION_NO_BLOCK));
@@ -555,9 +529,10 @@ static void test_initial_flood_from_many_addresses_stays_under_pending_cap(void 
     sv.conns = 1;
     sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     assert_true(sslq_test_pki_use_server(sv.ctx, pki));
-    SSL_CTX_set_alpn_select_cb(sv.ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(sv.ctx, sslq_test_select_alpn,
+                               (void *)alpn);
     sv.listener = SSLQ_new_listener(sv.ctx, SSL_LISTENER_FLAG_NO_VALIDATE);
-    sv.fd = udp_socket(&sv.addr, 1);
+    sv.fd = sslq_test_udp_socket(&sv.addr, 1);
     assert_true(SSLQ_set_fd(sv.listener, sv.fd));
     assert_true(SSLQ_set_value_uint(sv.listener, SSL_VALUE_CLASS_GENERIC,
                                     SSL_VALUE_QUIC_MAX_PENDING_CONNS, CAP));
@@ -634,9 +609,10 @@ static void test_unaccepted_clients_beyond_pending_cap_are_refused(void **state)
     (void)state;
     sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     assert_true(sslq_test_pki_use_server(sctx, pki));
-    SSL_CTX_set_alpn_select_cb(sctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(sctx, sslq_test_select_alpn,
+                               (void *)alpn);
     l = SSLQ_new_listener(sctx, 0);
-    lfd = udp_socket(&laddr, 1);
+    lfd = sslq_test_udp_socket(&laddr, 1);
     assert_true(SSLQ_set_fd(l, lfd));
     assert_true(SSLQ_set_value_uint(l, SSL_VALUE_CLASS_GENERIC,
                                     SSL_VALUE_QUIC_MAX_PENDING_CONNS, CAP));
@@ -734,9 +710,10 @@ static int idle_then_echo(const SSL_METHOD *client_method)
     sv.conns = 1;
     sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     assert_true(sslq_test_pki_use_server(sv.ctx, pki));
-    SSL_CTX_set_alpn_select_cb(sv.ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(sv.ctx, sslq_test_select_alpn,
+                               (void *)alpn);
     sv.listener = SSLQ_new_listener(sv.ctx, 0);
-    sv.fd = udp_socket(&sv.addr, 1);
+    sv.fd = sslq_test_udp_socket(&sv.addr, 1);
     assert_true(SSLQ_set_fd(sv.listener, sv.fd));
     assert_true(SSLQ_set_value_uint(sv.listener, SSL_VALUE_CLASS_GENERIC,
                                     SSL_VALUE_QUIC_IDLE_TIMEOUT, 1000));
@@ -787,7 +764,7 @@ static void test_explicit_event_mode_waits_for_handle_events(void **state)
     assert_int_equal(start_server(&sv, 1, 0), 0);
     ctx = client_ctx();
     c = SSLQ_new(ctx);
-    fd = udp_socket(&unused, 0);
+    fd = sslq_test_udp_socket(&unused, 0);
     assert_true(SSLQ_set_fd(c, fd));
     assert_true(BIO_ADDR_rawmake(peer, AF_INET, &sv.addr.sin_addr, 4,
                                  sv.addr.sin_port));
@@ -925,9 +902,10 @@ static void test_slow_reader_caps_sender_buffer_and_loses_nothing(void **state)
     memset(&x->sv, 0, sizeof(x->sv));
     x->sv.ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     assert_true(sslq_test_pki_use_server(x->sv.ctx, pki));
-    SSL_CTX_set_alpn_select_cb(x->sv.ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(x->sv.ctx, sslq_test_select_alpn,
+                               (void *)alpn);
     x->sv.listener = SSLQ_new_listener(x->sv.ctx, 0);
-    x->sv.fd = udp_socket(&x->sv.addr, 1);
+    x->sv.fd = sslq_test_udp_socket(&x->sv.addr, 1);
     assert_true(SSLQ_set_fd(x->sv.listener, x->sv.fd));
     assert_int_equal(pthread_create(&x->sv.thread, NULL, slow_sender, x), 0);
     ctx = client_ctx();
@@ -970,7 +948,7 @@ static int alpn_checking_listener(SSL *ssl, const unsigned char **out,
                                   void *arg)
 {
     listener_seen_in_callback = SSLQ_get0_listener(ssl) != NULL;
-    return select_alpn(ssl, out, outlen, in, inlen, arg);
+    return sslq_test_select_alpn(ssl, out, outlen, in, inlen, (void *)alpn);
 }
 
 static void test_get0_listener_is_null_in_callbacks_before_accept(void **state)
@@ -1025,7 +1003,8 @@ static int handshake_while_server_is_away(uint64_t domain_flags)
 
     assert_non_null(sctx);
     assert_true(sslq_test_pki_use_server(sctx, pki));
-    SSL_CTX_set_alpn_select_cb(sctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(sctx, sslq_test_select_alpn,
+                               (void *)alpn);
     domain = SSLQ_new_domain(sctx, domain_flags);
     assert_non_null(domain);
     listener = SSLQ_new_listener_from(domain, 0);
@@ -1033,14 +1012,14 @@ static int handshake_while_server_is_away(uint64_t domain_flags)
     assert_true(SSLQ_get_domain_flags(listener, &flags));
     assert_true((flags & SSL_DOMAIN_FLAG_THREAD_ASSISTED) ==
                 (domain_flags & SSL_DOMAIN_FLAG_THREAD_ASSISTED));
-    sfd = udp_socket(&saddr, 1);
+    sfd = sslq_test_udp_socket(&saddr, 1);
     assert_true(sfd >= 0);
     assert_true(SSLQ_set_fd(listener, sfd));
     assert_true(SSLQ_listen(listener));
 
     cctx = client_ctx();
     c = SSLQ_new(cctx);
-    cfd = udp_socket(&unused, 0);
+    cfd = sslq_test_udp_socket(&unused, 0);
     assert_true(SSLQ_set_fd(c, cfd));
     assert_true(BIO_ADDR_rawmake(peer, AF_INET, &saddr.sin_addr, 4,
                                  saddr.sin_port));

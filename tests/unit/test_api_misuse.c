@@ -27,6 +27,7 @@
 
 #include <openssl/err.h>
 
+#include "helper_net.h"
 #include "helper_pki.h"
 #include "sslquic/sslquic.h"
 #include "sslquic/version.h"
@@ -75,35 +76,6 @@ static sslq_test_pki *pki;
 static world W;
 static const unsigned char alpn[] = {4, 't', 'e', 's', 't'};
 
-static int select_alpn(SSL *ssl, const unsigned char **out,
-                       unsigned char *outlen, const unsigned char *in,
-                       unsigned int inlen, void *arg)
-{
-    (void)ssl;
-    (void)arg;
-    return SSL_select_next_proto((unsigned char **)out, outlen, alpn,
-                                 sizeof(alpn), in, inlen) ==
-                   OPENSSL_NPN_NEGOTIATED
-               ? SSL_TLSEXT_ERR_OK
-               : SSL_TLSEXT_ERR_ALERT_FATAL;
-}
-
-static int udp_socket(struct sockaddr_in *addr, int bind_it)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    socklen_t len = sizeof(*addr);
-
-    if (!bind_it)
-        return fd;
-    memset(addr, 0, sizeof(*addr));
-    addr->sin_family = AF_INET;
-    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
-        getsockname(fd, (struct sockaddr *)addr, &len) != 0)
-        return -1;
-    return fd;
-}
-
 static BIO_ADDR *listener_addr(const world *w)
 {
     BIO_ADDR *a = BIO_ADDR_new();
@@ -137,9 +109,10 @@ static int world_setup(void **state)
     w->sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     assert_non_null(w->sctx);
     assert_true(sslq_test_pki_use_server(w->sctx, pki));
-    SSL_CTX_set_alpn_select_cb(w->sctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(w->sctx, sslq_test_select_alpn,
+                               (void *)alpn);
     w->l = SSLQ_new_listener(w->sctx, 0);
-    w->sfd = udp_socket(&w->addr, 1);
+    w->sfd = sslq_test_udp_socket(&w->addr, 1);
     assert_non_null(w->l);
     assert_true(w->sfd >= 0);
     assert_true(SSLQ_set_fd(w->l, w->sfd));
@@ -150,7 +123,7 @@ static int world_setup(void **state)
     assert_true(sslq_test_pki_trust(w->cctx, pki->ca));
     SSL_CTX_set_verify(w->cctx, SSL_VERIFY_PEER, NULL);
     w->c = SSLQ_new(w->cctx);
-    w->cfd = udp_socket(&unused, 0);
+    w->cfd = sslq_test_udp_socket(&unused, 0);
     assert_true(SSLQ_set_fd(w->c, w->cfd));
     peer = listener_addr(w);
     assert_true(SSLQ_set1_initial_peer_addr(w->c, peer));

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "helper_net.h"
 #include "helper_pki.h"
 #include "port.h"
 #include "tls_shim.h"
@@ -43,19 +44,6 @@ typedef struct world {
 } world;
 
 static const unsigned char alpn_wire[] = {4, 't', 'e', 's', 't'};
-
-static int select_alpn(SSL *ssl, const unsigned char **out,
-                       unsigned char *outlen, const unsigned char *in,
-                       unsigned int inlen, void *arg)
-{
-    (void)ssl;
-    (void)arg;
-    if (SSL_select_next_proto((unsigned char **)out, outlen, alpn_wire,
-                              sizeof(alpn_wire), in, inlen) !=
-        OPENSSL_NPN_NEGOTIATED)
-        return SSL_TLSEXT_ERR_ALERT_FATAL;
-    return SSL_TLSEXT_ERR_OK;
-}
 
 static int srv_may_accept(void *owner)
 {
@@ -84,20 +72,6 @@ static void srv_incoming(void *owner, sslq_conn *conn)
 static const sslq_port_ops server_ops = {srv_may_accept, srv_new_ssl,
                                          srv_incoming, NULL};
 
-static int udp_socket(struct sockaddr_in *addr)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    socklen_t len = sizeof(*addr);
-
-    memset(addr, 0, sizeof(*addr));
-    addr->sin_family = AF_INET;
-    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
-        getsockname(fd, (struct sockaddr *)addr, &len) != 0)
-        return -1;
-    return fd;
-}
-
 static int make_side(side *s, int server, int validate)
 {
     sslq_port_config cfg;
@@ -105,7 +79,7 @@ static int make_side(side *s, int server, int validate)
 
     memset(s, 0, sizeof(*s));
     s->cap = MAX_CONNS;
-    s->fd = udp_socket(&s->addr);
+    s->fd = sslq_test_udp_socket(&s->addr, 1);
     if (s->fd < 0 || sslq_udp_new_fd(&udp, s->fd, SSLQ_UDP_OWN_FD) != 0)
         return -1;
     sslq_port_config_default(&cfg);
@@ -130,7 +104,8 @@ static int setup_with(void **state, int validate)
         sslq_tls_ctx_prepare(w->server.ctx) != 0 ||
         sslq_tls_ctx_prepare(w->client.ctx) != 0)
         return -1;
-    SSL_CTX_set_alpn_select_cb(w->server.ctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(w->server.ctx, sslq_test_select_alpn,
+                               (void *)alpn_wire);
     SSL_CTX_set_verify(w->client.ctx, SSL_VERIFY_PEER, NULL);
     *state = w;
     return 0;
@@ -463,7 +438,7 @@ static size_t raw_exchange(world *w, const uint8_t *pkt, size_t len,
                            uint8_t *reply, size_t replycap)
 {
     struct sockaddr_in a;
-    int fd = udp_socket(&a);
+    int fd = sslq_test_udp_socket(&a, 1);
     uint64_t deadline = sslq_now() + 2 * SEC;
     ssize_t n = 0;
 
@@ -528,7 +503,7 @@ static void test_garbage_datagrams_do_not_disturb_a_transfer(void **state)
     uint8_t junk[1300];
     sslq_port_stats st;
 
-    fd = udp_socket(&a);
+    fd = sslq_test_udp_socket(&a, 1);
     for (int i = 0; i < 200; i++) {
         for (size_t j = 0; j < sizeof(junk); j++)
             junk[j] = (uint8_t)rand();
@@ -593,8 +568,8 @@ static void test_unvalidated_address_gets_at_most_three_times_its_bytes(void **s
         assert_int_equal(SSL_CTX_add1_chain_cert(
                              w->server.ctx, sk_X509_value(big->client_chain, i)),
                          1);
-    tap = udp_socket(&tap_addr);
-    spoof = udp_socket(&spoof_addr);
+    tap = sslq_test_udp_socket(&tap_addr, 1);
+    spoof = sslq_test_udp_socket(&spoof_addr, 1);
     assert_true(tap >= 0 && spoof >= 0);
 
     ssl = SSL_new(w->client.ctx);

@@ -34,6 +34,7 @@
 
 #include "conn.h"
 #include "crypto.h"
+#include "helper_net.h"
 #include "helper_pki.h"
 #include "object.h"
 #include "port.h"
@@ -41,19 +42,6 @@
 
 static const unsigned char alpn[] = {4, 'w', 'i', 'r', 'e'};
 static sslq_test_pki *pki;
-
-static int select_alpn(SSL *ssl, const unsigned char **out,
-                       unsigned char *outlen, const unsigned char *in,
-                       unsigned int inlen, void *arg)
-{
-    (void)ssl;
-    (void)arg;
-    return SSL_select_next_proto((unsigned char **)out, outlen, alpn,
-                                 sizeof(alpn), in,
-                                 inlen) == OPENSSL_NPN_NEGOTIATED
-               ? SSL_TLSEXT_ERR_OK
-               : SSL_TLSEXT_ERR_ALERT_FATAL;
-}
 
 /* The client's 1-RTT secret, from the keylog callback. */
 static uint8_t client_secret[SSLQ_MAX_SECRET_LEN];
@@ -79,20 +67,6 @@ typedef struct wire {
     int sfd, cfd;
     struct sockaddr_in saddr;
 } wire;
-
-static int udp_socket(struct sockaddr_in *addr)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    socklen_t len = sizeof(*addr);
-
-    memset(addr, 0, sizeof(*addr));
-    addr->sin_family = AF_INET;
-    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
-        getsockname(fd, (struct sockaddr *)addr, &len) != 0)
-        return -1;
-    return fd;
-}
 
 /* One round: both sides handle events, then wait up to 10 ms for data. */
 static void drive(wire *w)
@@ -131,10 +105,11 @@ static void wire_listen(wire *w)
     w->sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
     assert_non_null(w->sctx);
     assert_true(sslq_test_pki_use_server(w->sctx, pki));
-    SSL_CTX_set_alpn_select_cb(w->sctx, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(w->sctx, sslq_test_select_alpn,
+                               (void *)alpn);
     w->listener = SSLQ_new_listener(w->sctx, 0);
     assert_non_null(w->listener);
-    w->sfd = udp_socket(&w->saddr);
+    w->sfd = sslq_test_udp_socket(&w->saddr, 1);
     assert_true(w->sfd >= 0);
     assert_true(SSLQ_set_fd(w->listener, w->sfd));
     assert_true(SSLQ_set_blocking_mode(w->listener, 0));
@@ -153,7 +128,7 @@ static void wire_connect(wire *w)
     SSLQ_CTX_set_keylog_callback(w->cctx, keylog);
     w->client = SSLQ_new(w->cctx);
     assert_non_null(w->client);
-    w->cfd = udp_socket(&any);
+    w->cfd = sslq_test_udp_socket(&any, 1);
     assert_true(w->cfd >= 0);
     assert_true(SSLQ_set_fd(w->client, w->cfd));
     assert_true(SSLQ_set_blocking_mode(w->client, 0));
