@@ -623,6 +623,22 @@ static int resolve(SSL *ssl, io_ctx *io)
     return 1;
 }
 
+/* resolve() for the calls that need the connection itself (not one of its
+ * streams): 1, or 0 with one reason queued (NULL, a listener or domain, a
+ * stream, or an SSL that is no QUIC object). */
+static int resolve_conn(SSL *ssl, io_ctx *io)
+{
+    int r = resolve(ssl, io);
+
+    if (r < 0)
+        return 0; /* resolve() queued the reason */
+    if (r == 0 || io->o->kind != SSLQ_OBJ_CONN) {
+        SSLQ_RAISE(SSLQ_R_NOT_A_CONNECTION);
+        return 0;
+    }
+    return 1;
+}
+
 static int do_read(SSL *ssl, void *buf, size_t num, size_t *readbytes,
                    int peek)
 {
@@ -981,12 +997,8 @@ SSL *SSLQ_new_stream(SSL *s, uint64_t flags)
     SSL *h = NULL;
     int uni = (flags & SSL_STREAM_FLAG_UNI) != 0, r;
 
-    r = resolve(s, &io);
-    if (r <= 0 || io.o->kind != SSLQ_OBJ_CONN) {
-        SSLQ_RAISE(s == NULL ? SSLQ_R_PASSED_NULL_PARAMETER
-                             : SSLQ_R_NOT_A_CONNECTION);
+    if (!resolve_conn(s, &io))
         return NULL;
-    }
     /* Unknown flags are ignored, as OpenSSL 3.5 does. */
     sslq_engine_lock(io.o->eng);
     if (!conn_start(io.co))
@@ -1046,14 +1058,9 @@ SSL *SSLQ_accept_stream(SSL *s, uint64_t flags)
     io_ctx io;
     sslq_stream *st = NULL;
     SSL *h = NULL;
-    int r;
 
-    r = resolve(s, &io);
-    if (r <= 0 || io.o->kind != SSLQ_OBJ_CONN) {
-        SSLQ_RAISE(s == NULL ? SSLQ_R_PASSED_NULL_PARAMETER
-                             : SSLQ_R_NOT_A_CONNECTION);
+    if (!resolve_conn(s, &io))
         return NULL;
-    }
     sslq_engine_lock(io.o->eng);
     if (!conn_start(io.co))
         goto out;
