@@ -19,7 +19,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-bytes=1048576 bidi=6 uni=2 conns=1 conclude=ex2 tmo=240 work= own_work=
+bytes=1048576 bidi=6 uni=2 conns=1 conclude=ex2 tmo=240 work=
 server_wrap= client_wrap= server_view= client_view=
 matrix_peer= matrix_case=
 while [ $# -gt 2 ]; do
@@ -42,66 +42,7 @@ done
 [ $# -eq 2 ] || { echo "usage: $0 [options] SERVER CLIENT" >&2; exit 2; }
 server=$1 client=$2
 
-spid=
-fifo=
-cleanup() {
-    local rc=$?
-    conf_matrix_add "$matrix_peer" "$matrix_case" "$rc"
-    [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-    exec 3>&- 2>/dev/null
-    [ -n "$fifo" ] && rm -f "$fifo"
-    [ -n "$own_work" ] && rm -rf "$own_work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ -z "$work" ]; then
-    work=$(mktemp -d "${TMPDIR:-/tmp}/sslquic-conf.XXXXXX") || exit 1
-    own_work=$work
-fi
-sv=${server_view:-$work} cv=${client_view:-$work}
-[ -f "$work/ca.pem" ] || conf_make_certs "$work" || exit 1
-
-tag=$$.$RANDOM
-fifo=$work/port.$tag
-mkfifo "$fifo" || exit 1
-exec 3<>"$fifo"   # read-write: neither side's open() ever blocks
-
-read -ra swrap <<<"$server_wrap"
-read -ra cwrap <<<"$client_wrap"
-
-timeout -k 5 "$tmo" "${swrap[@]}" "$server" --cert "$sv/cert.pem" \
-    --key "$sv/key.pem" --count "$conns" --port-file "$sv/port.$tag" \
-    >"$work/server.$tag.log" 2>&1 &
-spid=$!
-
-# The port arrives through the FIFO; the one-second slices only notice a
-# server that died before writing it.
-port=
-for _ in $(seq 60); do
-    read -r -t 1 -u 3 port && break
-    kill -0 "$spid" 2>/dev/null || break
-done
-if [ -z "$port" ]; then
-    echo "run_mstream: server never reported its port" >&2
-    cat "$work/server.$tag.log" >&2
-    exit 1
-fi
-
-timeout -k 5 "$tmo" "${cwrap[@]}" "$client" --port "$port" \
-    --cafile "$cv/ca.pem" --bytes "$bytes" --bidi "$bidi" --uni "$uni" \
-    --conns "$conns" --conclude "$conclude" >"$work/client.$tag.log" 2>&1
-crc=$?
-# A failed client may leave the server waiting for connections that never
-# come; do not let it run into its timeout.
-[ "$crc" -ne 0 ] && kill "$spid" 2>/dev/null
-wait "$spid"
-src=$?
-spid=
-
-echo "--- server ($src): $server"
-tail -n 30 "$work/server.$tag.log"
-echo "--- client ($crc): $client"
-tail -n 30 "$work/client.$tag.log"
-rm -f "$work/server.$tag.log" "$work/client.$tag.log"
-[ "$src" -eq 0 ] && [ "$crc" -eq 0 ]
+sargs=(--count "$conns")
+cargs=(--bytes "$bytes" --bidi "$bidi" --uni "$uni" --conns "$conns"
+       --conclude "$conclude")
+conf_run_pair run_mstream "$tmo" "$server" "$client"
