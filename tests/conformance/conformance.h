@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <openssl/err.h>
 #include <openssl/quic.h>
@@ -70,6 +71,34 @@ static inline uint64_t conf_get_be64(const unsigned char *p)
     for (k = 0; k < 8; k++)
         v = v << 8 | p[k];
     return v;
+}
+
+/* Runs fn(arg) in |n| child processes at once and waits for them all;
+ * returns how many failed (a non-zero exit, a signal, or a fork that did
+ * not happen).  Call it before OpenSSL is touched, so that no child
+ * inherits its state. */
+static inline unsigned conf_run_forked(unsigned n, int (*fn)(const void *),
+                                       const void *arg, const char *name)
+{
+    unsigned i, failed = 0;
+    int status;
+    pid_t pid;
+
+    fflush(stdout);
+    for (i = 0; i < n; i++) {
+        pid = fork();
+        if (pid == 0)
+            exit(fn(arg));
+        if (pid < 0) {
+            fprintf(stderr, "%s: fork: %s\n", name, strerror(errno));
+            failed += n - i;
+            break;
+        }
+    }
+    while (wait(&status) > 0)
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            failed++;
+    return failed;
 }
 
 static inline const char *conf_err_name(int e)

@@ -11,7 +11,6 @@
  * the connection down.  --parallel runs K such clients at once, each in its
  * own process.  Exit 0 only if every client saw its exact bytes back.
  */
-#include <sys/wait.h>
 
 #include "conformance.h"
 
@@ -131,12 +130,16 @@ out:
     return rc;
 }
 
+static int run_child(const void *o)
+{
+    return run_one(o);
+}
+
 int main(int argc, char **argv)
 {
     struct opts o = {0, NULL, 1, 0};
-    unsigned parallel = 1, i, failed = 0;
+    unsigned parallel = 1, failed;
     int a, insecure = 0, status;
-    pid_t pid;
 
     for (a = 1; a < argc; a++) {
         if (conf_arg_is(argv[a], "--insecure"))
@@ -174,21 +177,7 @@ int main(int argc, char **argv)
         return status;
     }
 
-    /* Fork before OpenSSL is touched, so no child inherits its state. */
-    fflush(stdout);
-    for (i = 0; i < parallel; i++) {
-        pid = fork();
-        if (pid == 0)
-            exit(run_one(&o));
-        if (pid < 0) {
-            perror("echo_client: fork");
-            failed += parallel - i;
-            break;
-        }
-    }
-    while ((pid = wait(&status)) > 0)
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failed++;
+    failed = conf_run_forked(parallel, run_child, &o, "echo_client");
     printf("clients: %u bytes=%llu ok=%u failed=%u\n", parallel,
            (unsigned long long)o.bytes, parallel - failed, failed);
     return failed == 0 ? 0 : 1;

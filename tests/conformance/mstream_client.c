@@ -23,7 +23,6 @@
  * back and checked (a failed one too).  Exit 0 only if every byte, count and
  * digest matched.
  */
-#include <sys/wait.h>
 
 #include "conformance.h"
 
@@ -390,12 +389,16 @@ out:
     return rc;
 }
 
+static int run_child(const void *o)
+{
+    return run_one(o);
+}
+
 int main(int argc, char **argv)
 {
     struct opts o = {0, 6, 2, NULL, 1048576, 0};
-    unsigned conns = 1, i, failed = 0;
-    int a, insecure = 0, status;
-    pid_t pid;
+    unsigned conns = 1, failed;
+    int a, insecure = 0;
 
     for (a = 1; a < argc; a++) {
         if (conf_arg_is(argv[a], "--insecure"))
@@ -430,25 +433,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* Fork before OpenSSL is touched, so no child inherits its state. */
-    fflush(stdout);
-    for (i = 0; i < conns; i++) {
-        pid = conns == 1 ? 0 : fork();
-        if (pid == 0 && conns == 1) {
-            failed = run_one(&o) != 0;
-            break;
-        }
-        if (pid == 0)
-            exit(run_one(&o));
-        if (pid < 0) {
-            perror("mstream_client: fork");
-            failed += conns - i;
-            break;
-        }
-    }
-    while (conns > 1 && (pid = wait(&status)) > 0)
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failed++;
+    if (conns == 1)
+        failed = run_one(&o) != 0;
+    else
+        failed = conf_run_forked(conns, run_child, &o, "mstream_client");
     printf("clients: %u bidi=%u uni=%u bytes=%llu ok=%u failed=%u\n", conns,
            o.bidi, o.uni, (unsigned long long)o.bytes, conns - failed, failed);
     return failed == 0 ? 0 : 1;
