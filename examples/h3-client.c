@@ -195,7 +195,7 @@ int main(int argc, char **argv)
         else
             return usage();
     }
-    if (i == argc || (ca != NULL && insecure) ||
+    if (i >= argc || (ca != NULL && insecure) ||
         (reqs = calloc((size_t)(argc - i), sizeof(*reqs))) == NULL)
         return usage();
     for (; i < argc; i++, nreqs++) { /* one host:port for all */
