@@ -46,7 +46,32 @@ struct sslq_conn {
     uint64_t peer_opened[2]; /* streams the peer opened: bidi, uni */
     int reject_incoming;     /* refuse peer streams (incoming policy) */
     uint64_t reject_aec;     /* the code they are refused with */
+    size_t burst;            /* bytes written since the pacer last ran */
 };
+
+/* ngtcp2 0.x numbers BBR v1 2 and BBR v2 3; 1.x keeps one BBR (v2 and
+ * later) at 2. */
+#if NGTCP2_VERSION_NUM < 0x010000
+#define CC_ALGO_BBR 3
+#else
+#define CC_ALGO_BBR NGTCP2_CC_ALGO_BBR
+#endif
+
+/* BBR unless SSLQUIC_CC says "cubic" or "reno".  ngtcp2's CUBIC stops
+ * growing its window at about 3x the bandwidth-delay product measured with
+ * the path's minimum RTT; where that minimum is far below the RTT under
+ * load (loopback, a data centre) it sends at a fraction of what the path
+ * carries (bench/results.md has the figures). */
+static int cc_algo_default(void)
+{
+    const char *v = getenv("SSLQUIC_CC");
+
+    if (v != NULL && strcmp(v, "cubic") == 0)
+        return NGTCP2_CC_ALGO_CUBIC;
+    if (v != NULL && strcmp(v, "reno") == 0)
+        return NGTCP2_CC_ALGO_RENO;
+    return CC_ALGO_BBR;
+}
 
 void sslq_conn_config_default(sslq_conn_config *cfg)
 {
@@ -66,6 +91,7 @@ void sslq_conn_config_default(sslq_conn_config *cfg)
     cfg->max_conn_window = 64 * 1024 * 1024;
     cfg->stream_send_buffer = 1024 * 1024;
     cfg->version = NGTCP2_PROTO_VER_V1;
+    cfg->cc_algo = cc_algo_default();
 }
 
 static uint64_t ms_to_ns(uint64_t ms)
@@ -646,6 +672,7 @@ static void fill_settings(ngtcp2_settings *st, const sslq_conn_config *cfg,
                                          : 10000);
     st->max_window = cfg->max_conn_window;
     st->max_stream_window = cfg->max_stream_window;
+    st->cc_algo = (ngtcp2_cc_algo)cfg->cc_algo;
     st->rand_ctx.native_handle = NULL;
 }
 
@@ -1033,6 +1060,14 @@ static void unblock_streams(sslq_conn *c)
         }
 }
 
+static void pace(sslq_conn *c, uint64_t now)
+{
+    if (c->burst > 0) {
+        ngtcp2_conn_update_pkt_tx_time(c->nc, now);
+        c->burst = 0;
+    }
+}
+
 int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
                     ngtcp2_path_storage *ps, uint8_t *ecn, uint64_t now)
 {
@@ -1058,6 +1093,12 @@ int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
         return 0;
     if (c->nblocked > 0)
         unblock_streams(c);
+    /* Pacing: a burst ends after ngtcp2's send quantum; the pacer then
+     * sets the time of the next one (a timer of the connection). */
+    if (c->burst >= ngtcp2_conn_get_send_quantum(c->nc)) {
+        pace(c, now);
+        return 0;
+    }
 
     for (;;) {
         sslq_stream *s = c->send_head;
@@ -1113,6 +1154,11 @@ int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
                 return write_close(c, buf, cap, len, ps, now);
             return 0;
         }
+        if (n == 0) {
+            pace(c, now);
+            return 0;
+        }
+        c->burst += (size_t)n;
         *len = (size_t)n;
         *ecn = (uint8_t)pi.ecn;
         return 0;

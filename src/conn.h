@@ -63,6 +63,7 @@ typedef struct sslq_conn_config {
     uint64_t max_conn_window;
     size_t stream_send_buffer;      /* SSL_VALUE_STREAM_WRITE_BUF_SIZE */
     uint32_t version;               /* client: version to start with */
+    int cc_algo;                    /* ngtcp2_cc_algo (SSLQUIC_CC) */
     const uint8_t *token;           /* client: Retry or NEW_TOKEN token */
     size_t tokenlen;
     ngtcp2_printf log_printf;       /* ngtcp2 debug log, usually NULL */

@@ -61,7 +61,7 @@ static int attach_network(sslq_obj *o, BIO *bio)
 {
     sslq_udp *udp = NULL;
     sslq_port *port = port_of(o);
-    unsigned flags = o->kind == SSLQ_OBJ_LISTENER ? SSLQ_UDP_GRO : 0;
+    unsigned flags = SSLQ_UDP_GRO; /* receive buffers are shared (port.c) */
     int rv;
 
     if (bio == NULL)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,9 @@
 #define RX_BUFLEN 2048
 #define TX_SLOTS SSLQ_UDP_MAX_BATCH
 #define TX_BUFLEN 1500
+/* One contiguous arena for the datagrams waiting to be sent, so that a
+ * connection's consecutive packets can leave as one GSO train. */
+#define TX_ARENA ((size_t)TX_SLOTS * TX_BUFLEN)
 #define MIN_INITIAL_LEN 1200
 #define MAX_CLIENT_TOKENS 16
 #define NO_HEAP ((size_t)-1)
@@ -59,14 +63,14 @@ struct sslq_port {
     size_t heaplen, heapcap;
     pconn *touched;
 
-    /* receive buffers, sized by whether GRO is on */
-    uint8_t *rxmem;
-    sslq_dgram rx[RX_SLOTS];
-    size_t nrx;
-    /* datagrams waiting to be sent */
+    /* datagrams waiting to be sent: tx[0..ntx) over txmem[0..txoff) */
     uint8_t *txmem;
+    size_t txoff;
     sslq_dgram tx[TX_SLOTS];
     size_t ntx;
+    /* the connection whose packets tx[ntx - 1] ends with, while it may
+     * still grow into a longer GSO train */
+    const pconn *train;
 
     /* stateless-reset budget (token bucket) */
     double reset_budget;
@@ -274,27 +278,60 @@ static const sslq_conn_ops port_conn_ops = {
 
 /* ---- construction ------------------------------------------------------ */
 
-static int alloc_rx(sslq_port *p)
-{
-    int gro = p->udp && (sslq_udp_features(p->udp) & SSLQ_UDP_F_GRO);
-    size_t len = gro ? SSLQ_UDP_GRO_BUFLEN : RX_BUFLEN;
-    size_t n = gro ? RX_SLOTS_GRO : RX_SLOTS;
-    uint8_t *mem;
+/* Receive buffers.  A port needs them only inside sslq_port_read (every
+ * datagram is processed before it returns), so ports borrow a set per call
+ * instead of each holding half a megabyte for GRO: there are as many sets as
+ * threads reading at once, kept for reuse. */
+#define RX_SET_MEM ((size_t)RX_SLOTS_GRO * SSLQ_UDP_GRO_BUFLEN)
 
-    if (p->rxmem != NULL && p->nrx == n && p->rx[0].cap == len)
-        return 0;
-    mem = malloc(n * len);
-    if (mem == NULL)
-        return SSLQ_ERR_NOMEM;
-    free(p->rxmem);
-    p->rxmem = mem;
-    p->nrx = n;
-    for (size_t i = 0; i < n; i++) {
-        memset(&p->rx[i], 0, sizeof(p->rx[i]));
-        p->rx[i].data = mem + i * len;
-        p->rx[i].cap = len;
+typedef struct rx_set {
+    struct rx_set *next;
+    int gro;  /* how d[] is laid out over mem */
+    size_t n; /* slots in use */
+    sslq_dgram d[RX_SLOTS];
+    uint8_t mem[RX_SET_MEM];
+} rx_set;
+
+_Static_assert((size_t)RX_SLOTS * RX_BUFLEN <= RX_SET_MEM,
+               "a receive set holds the non-GRO layout too");
+
+static pthread_mutex_t rx_mu = PTHREAD_MUTEX_INITIALIZER;
+static rx_set *rx_free;
+
+static rx_set *rx_borrow(int gro)
+{
+    rx_set *set;
+
+    pthread_mutex_lock(&rx_mu);
+    set = rx_free;
+    if (set != NULL)
+        rx_free = set->next;
+    pthread_mutex_unlock(&rx_mu);
+    if (set == NULL) {
+        if ((set = malloc(sizeof(*set))) == NULL)
+            return NULL;
+        set->gro = !gro; /* laid out below */
     }
-    return 0;
+    if (set->gro != gro) {
+        size_t len = gro ? SSLQ_UDP_GRO_BUFLEN : RX_BUFLEN;
+
+        set->gro = gro;
+        set->n = gro ? RX_SLOTS_GRO : RX_SLOTS;
+        for (size_t i = 0; i < set->n; i++) {
+            memset(&set->d[i], 0, sizeof(set->d[i]));
+            set->d[i].data = set->mem + i * len;
+            set->d[i].cap = len;
+        }
+    }
+    return set;
+}
+
+static void rx_return(rx_set *set)
+{
+    pthread_mutex_lock(&rx_mu);
+    set->next = rx_free;
+    rx_free = set;
+    pthread_mutex_unlock(&rx_mu);
 }
 
 static void read_local_addr(sslq_port *p)
@@ -328,17 +365,14 @@ int sslq_port_new(sslq_port **out, sslq_udp *udp, const sslq_port_config *cfg,
     p->ops = ops;
     p->owner = owner;
     p->udp = udp;
-    p->txmem = malloc((size_t)TX_SLOTS * TX_BUFLEN);
+    p->txmem = malloc(TX_ARENA);
     if (p->txmem == NULL || sslq_cidmap_new(&p->cids) != 0 ||
         sslq_token_key_new(&p->tokens, NULL) != 0 ||
-        sslq_random(p->reset_key, sizeof(p->reset_key)) != 0 ||
-        alloc_rx(p) != 0) {
+        sslq_random(p->reset_key, sizeof(p->reset_key)) != 0) {
         p->udp = NULL; /* not ours until we succeed */
         sslq_port_free(p);
         return SSLQ_ERR_NOMEM;
     }
-    for (size_t i = 0; i < TX_SLOTS; i++)
-        p->tx[i].data = p->txmem + i * TX_BUFLEN;
     read_local_addr(p);
     p->reset_budget = cfg->resets_per_second;
     *out = p;
@@ -361,7 +395,6 @@ void sslq_port_free(sslq_port *p)
     sslq_token_key_free(p->tokens);
     OPENSSL_cleanse(p->reset_key, sizeof(p->reset_key));
     free(p->heap);
-    free(p->rxmem);
     free(p->txmem);
     free(p);
 }
@@ -373,8 +406,9 @@ void sslq_port_set_udp(sslq_port *p, sslq_udp *udp)
     sslq_udp_free(p->udp);
     p->udp = udp;
     p->ntx = 0;
+    p->txoff = 0;
+    p->train = NULL;
     read_local_addr(p);
-    (void)alloc_rx(p);
 }
 
 sslq_udp *sslq_port_udp(const sslq_port *p)
@@ -494,11 +528,13 @@ void sslq_port_conn_touch(sslq_port *p, sslq_conn *conn)
 
 /* ---- stateless answers ---------------------------------------------------- */
 
-/* Queues one datagram built by |build| into the next free tx slot. */
+/* The next free tx slot, with TX_BUFLEN bytes of the arena to write into;
+ * NULL when the queue is full. */
 static sslq_dgram *tx_slot(sslq_port *p)
 {
-    if (p->ntx == TX_SLOTS)
+    if (p->ntx == TX_SLOTS || TX_ARENA - p->txoff < TX_BUFLEN)
         return NULL;
+    p->tx[p->ntx].data = p->txmem + p->txoff;
     return &p->tx[p->ntx];
 }
 
@@ -512,6 +548,8 @@ static void tx_commit(sslq_port *p, sslq_dgram *d, size_t len,
     memcpy(&d->peer, peer, peerlen);
     d->peerlen = peerlen;
     p->ntx++;
+    p->txoff += len;
+    p->train = NULL;
 }
 
 static void send_version_negotiation(sslq_port *p, const ngtcp2_version_cid *vc,
@@ -780,20 +818,22 @@ static void process_dgram(sslq_port *p, const uint8_t *data, size_t len,
 int sslq_port_read(sslq_port *p, uint64_t now)
 {
     size_t n = 0;
-    int any = 0, rv;
+    int any = 0, rv = 0;
+    rx_set *set;
 
     if (p->udp == NULL)
         return 0;
+    set = rx_borrow((sslq_udp_features(p->udp) & SSLQ_UDP_F_GRO) != 0);
+    if (set == NULL)
+        return SSLQ_ERR_NOMEM;
     /* Bounded: a flood must not starve timers and sends. */
     for (int round = 0; round < 8; round++) {
-        rv = sslq_udp_recv(p->udp, p->rx, p->nrx, &n);
-        if (rv != 0)
-            return any ? 1 : rv;
-        if (n == 0)
+        rv = sslq_udp_recv(p->udp, set->d, set->n, &n);
+        if (rv != 0 || n == 0)
             break;
         any = 1;
         for (size_t i = 0; i < n; i++) {
-            sslq_dgram *d = &p->rx[i];
+            sslq_dgram *d = &set->d[i];
             size_t seg = d->segsize ? d->segsize : d->len;
 
             for (size_t off = 0; off < d->len; off += seg) {
@@ -804,9 +844,12 @@ int sslq_port_read(sslq_port *p, uint64_t now)
                               now);
             }
         }
-        if (n < p->nrx)
+        if (n < set->n)
             break;
     }
+    rx_return(set);
+    if (rv != 0)
+        return any ? 1 : rv;
     return any;
 }
 
@@ -852,19 +895,45 @@ static int tx_flush(sslq_port *p)
     if (sslq_udp_send(p->udp, p->tx, p->ntx, &sent) != 0)
         sent = p->ntx; /* a broken endpoint: the packets are lost */
     p->stats.tx_dgrams += sent;
+    p->train = NULL;
     if (sent < p->ntx) {
-        /* Keep the rest, in order, at the front. */
-        for (size_t i = sent; i < p->ntx; i++) {
-            sslq_dgram t = p->tx[i - sent];
+        /* Keep the rest, in order, at the front of the slots and arena. */
+        size_t from = (size_t)(p->tx[sent].data - p->txmem);
 
+        memmove(p->txmem, p->txmem + from, p->txoff - from);
+        p->txoff -= from;
+        for (size_t i = sent; i < p->ntx; i++) {
             p->tx[i - sent] = p->tx[i];
-            p->tx[i] = t;
+            p->tx[i - sent].data -= from;
         }
         p->ntx -= sent;
         return 1;
     }
     p->ntx = 0;
+    p->txoff = 0;
     return 0;
+}
+
+/* 1 when a |len|-byte packet of |pc| just written at the arena's end can
+ * join the GSO train in tx[ntx - 1]: same connection, path and ECN marking,
+ * every earlier segment full-sized and no longer than it, and the train
+ * within the kernel's segment count and datagram size. */
+static int tx_joins_train(const sslq_port *p, const pconn *pc, size_t len,
+                          const ngtcp2_path *path, uint8_t ecn)
+{
+    const sslq_dgram *t;
+    size_t seg;
+
+    if (p->train != pc || p->ntx == 0 || p->udp == NULL ||
+        !(sslq_udp_features(p->udp) & SSLQ_UDP_F_GSO))
+        return 0;
+    t = &p->tx[p->ntx - 1];
+    seg = t->segsize ? t->segsize : t->len;
+    return t->ecn == ecn && len <= seg && t->len % seg == 0 &&
+           t->len / seg < SSLQ_UDP_MAX_GSO_SEGMENTS &&
+           t->len + len <= SSLQ_UDP_MAX_PAYLOAD &&
+           t->peerlen == (socklen_t)path->remote.addrlen &&
+           memcmp(&t->peer, path->remote.addr, t->peerlen) == 0;
 }
 
 /* Writes |pc|'s datagrams; 1 when the socket filled up first. */
@@ -877,16 +946,29 @@ static int write_conn(sslq_port *p, pconn *pc, uint64_t now)
         size_t len = 0;
         uint8_t ecn = 0;
 
-        if (p->ntx == TX_SLOTS && tx_flush(p) != 0)
-            return 1;
-        d = &p->tx[p->ntx];
+        d = tx_slot(p);
+        if (d == NULL) {
+            if (tx_flush(p) != 0)
+                return 1;
+            d = tx_slot(p);
+        }
         if (sslq_conn_write(pc->conn, d->data, TX_BUFLEN, &len, &ps, &ecn,
                             now) != 0 ||
             len == 0)
             return 0;
+        if (tx_joins_train(p, pc, len, &ps.path, ecn)) {
+            sslq_dgram *t = &p->tx[p->ntx - 1];
+
+            if (t->segsize == 0)
+                t->segsize = t->len;
+            t->len += len;
+            p->txoff += len;
+            continue;
+        }
         tx_commit(p, d, len, (const struct sockaddr *)ps.path.remote.addr,
                   (socklen_t)ps.path.remote.addrlen);
         d->ecn = ecn;
+        p->train = pc;
     }
 }
 

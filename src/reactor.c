@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -159,16 +160,22 @@ void sslq_engine_wake(sslq_engine *e)
         (void)!write(e->wake, &one, sizeof(one));
 }
 
-static int ms_until(uint64_t t, uint64_t now)
+/* The wait until |t| for ppoll(), NULL for none, capped at 60 s.  A
+ * nanosecond clock, not poll()'s milliseconds: a pacing timer a few
+ * microseconds away must not cost a whole millisecond of sending. */
+static const struct timespec *wait_until(struct timespec *ts, uint64_t t,
+                                         uint64_t now)
 {
-    uint64_t ms;
+    uint64_t d;
 
     if (t == UINT64_MAX)
-        return -1;
-    if (t <= now)
-        return 0;
-    ms = (t - now + 999999) / 1000000;
-    return ms > 60000 ? 60000 : (int)ms;
+        return NULL;
+    d = t <= now ? 0 : t - now;
+    if (d > 60000000000ULL)
+        d = 60000000000ULL;
+    ts->tv_sec = (time_t)(d / 1000000000ULL);
+    ts->tv_nsec = (long)(d % 1000000000ULL);
+    return ts;
 }
 
 /* Sleeps on the condition variable until |t| (or a broadcast).  The lock is
@@ -216,6 +223,7 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
         }
         {
             struct pollfd pfd[2] = {{-1, 0, 0}, {-1, 0, 0}};
+            struct timespec ts;
             int depth = e->depth, n = 0;
             uint64_t drained;
 
@@ -232,7 +240,7 @@ int sslq_engine_wait(sslq_engine *e, int (*ready)(void *), void *arg,
             e->polling = 1;
             drop_owner(e);
             pthread_mutex_unlock(&e->mu);
-            if (poll(pfd, (nfds_t)n, ms_until(t, now)) > 0 &&
+            if (ppoll(pfd, (nfds_t)n, wait_until(&ts, t, now), NULL) > 0 &&
                 (pfd[n - 1].revents & POLLIN))
                 (void)!read(e->wake, &drained, sizeof(drained));
             pthread_mutex_lock(&e->mu);

@@ -178,6 +178,47 @@ static void test_blocking_echo_one_mebibyte(void **state)
     echo(1 << 20);
 }
 
+/* After an exchange settles, the next timer of an idle connection is its
+ * keep-alive, seconds away: no pacing or acknowledgement time left in the
+ * past, which would make an application's event loop spin. */
+static void test_idle_connection_timer_is_not_due(void **state)
+{
+    server sv;
+    SSL_CTX *ctx;
+    SSL *c;
+    int fd, inf = 1;
+    unsigned char buf[8];
+    size_t n, got = 0;
+    struct timeval tv;
+    uint64_t t0;
+
+    (void)state;
+    assert_int_equal(start_server(&sv, 1, 0), 0);
+    ctx = client_ctx();
+    c = client_connect(ctx, &sv, &fd);
+    assert_true(SSLQ_write_ex(c, "ping", 4, &n));
+    while (got < 4 && SSLQ_read_ex(c, buf + got, sizeof(buf) - got, &n))
+        got += n;
+    assert_int_equal(got, 4);
+    t0 = sslq_now();
+    while (sslq_now() - t0 < 300000000ULL) { /* 300 ms of idling */
+        assert_true(SSLQ_handle_events(c));
+        usleep(10000);
+    }
+    assert_true(SSLQ_get_event_timeout(c, &tv, &inf));
+    assert_false(inf);
+    assert_true(tv.tv_sec >= 1);
+    assert_true(SSLQ_stream_conclude(c, 0));
+    while (SSLQ_read_ex(c, buf, sizeof(buf), &n))
+        ;
+    assert_int_equal(SSLQ_shutdown(c), 1);
+    SSLQ_free(c);
+    close(fd);
+    SSL_CTX_free(ctx);
+    stop_server(&sv);
+    assert_int_equal(sv.failures, 0);
+}
+
 static void test_listener_refuses_data_calls(void **state)
 {
     server sv;
@@ -1068,6 +1109,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocking_echo_one_byte),
+        cmocka_unit_test(test_idle_connection_timer_is_not_due),
         cmocka_unit_test(test_blocking_echo_one_mebibyte),
         cmocka_unit_test(test_listener_refuses_data_calls),
         cmocka_unit_test(test_null_and_wrong_objects_fail_cleanly),
