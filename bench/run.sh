@@ -9,8 +9,9 @@
 #   sslquic/3.0   bench/qbench_server-sslquic, Debian 12 build, on the host
 #   native/3.5    bench/qbench_server-native, Debian 13 build, in the chroot
 #
-# plus, for the bulk download, Debian 12's ngtcp2 HTTP/3 example pair
-# (gtlsserver serving a file, gtlsclient fetching it) as a reference point.
+# plus each implementation's own client for the bulk pair, and an HTTP/3
+# download by Debian's gtlsclient from examples/h3-server (sslquic and
+# native builds) and from ngtcp2's gtlsserver.
 # Prints a table and one "ratio WORKLOAD sslquic/native35 X" line per metric,
 # and writes bench/results.md.  Exits non-zero if any run failed (a failed
 # run gives no figure).  Needs root (the chroot).
@@ -19,7 +20,7 @@
 #   bench/run.sh --full          1 GiB bulk, 1000 x 4 streams, 10000 idle
 #   QB_REPS=5 bench/run.sh       repetitions (median taken; default 3)
 #   QB_HS_CONNS, QB_BULK_BYTES, QB_MANY_CONNS, QB_IDLE_CONNS  override sizes
-#   QB_WORKLOADS="bulk idle"     a subset (handshakes bulk many idle gtls)
+#   QB_WORKLOADS="bulk idle"     a subset (handshakes bulk many idle h3)
 #   QBENCH_BUILD_DIR=DIR         build trees (default build/bench)
 #   QB_RESULTS=FILE              where the report goes (default bench/results.md)
 set -uo pipefail
@@ -31,7 +32,7 @@ hs_conns=${QB_HS_CONNS:-1500}
 bulk_bytes=${QB_BULK_BYTES:-268435456}
 many_conns=${QB_MANY_CONNS:-200}
 idle_conns=${QB_IDLE_CONNS:-2000}
-workloads=${QB_WORKLOADS:-handshakes bulk many idle gtls}
+workloads=${QB_WORKLOADS:-handshakes bulk many idle h3}
 case "${1:-}" in
 "") ;;
 --full)
@@ -42,7 +43,7 @@ case "${1:-}" in
 *) echo "usage: $0 [--full]" >&2; exit 2 ;;
 esac
 for w in $workloads; do
-    case $w in handshakes | bulk | many | idle | gtls) ;;
+    case $w in handshakes | bulk | many | idle | h3) ;;
     *) echo "run: unknown workload '$w'" >&2; exit 2 ;;
     esac
 done
@@ -51,18 +52,20 @@ for v in "$reps" "$hs_conns" "$bulk_bytes" "$many_conns" "$idle_conns"; do
 done
 [ "$(id -u)" = 0 ] || { echo "run: needs root (the Debian 13 chroot)" >&2; exit 1; }
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake_args="-DCMAKE_BUILD_TYPE=Release -DSSLQUIC_SANITIZE=OFF -DSSLQUIC_TESTS=OFF -DSSLQUIC_EXAMPLES=OFF"
+# Tests and examples are configured (h3-server-native is a test target) but
+# only the benchmark targets and h3-server are built.
+cmake_args="-DCMAKE_BUILD_TYPE=Release -DSSLQUIC_SANITIZE=OFF -DSSLQUIC_TESTS=ON -DSSLQUIC_EXAMPLES=ON"
 chroot_run="$top/scripts/chroot-run.sh --bind $build/trixie:/build"
 t_start=$SECONDS
 
 echo "== build: Debian 12 (OpenSSL $(openssl version | cut -d' ' -f2), sslquic)"
 mkdir -p "$build"
 { cmake -S "$top" -B "$build/bookworm" $cmake_args &&
-  cmake --build "$build/bookworm" -j"$jobs" --target qbench_server-sslquic qbench_client-sslquic
+  cmake --build "$build/bookworm" -j"$jobs" --target qbench_server-sslquic qbench_client-sslquic h3-server
 } >"$build/bookworm.log" 2>&1 || { cat "$build/bookworm.log"; echo "run: build failed" >&2; exit 1; }
 echo "== build: Debian 13 chroot (native OpenSSL 3.5)"
 $chroot_run sh -c "cmake -S /src -B /build $cmake_args &&
-    cmake --build /build -j$jobs --target qbench_server-native qbench_client-native &&
+    cmake --build /build -j$jobs --target qbench_server-native qbench_client-native h3-server-native &&
     echo \"\$(openssl version | cut -d' ' -f1-2), ngtcp2 \$(pkg-config --modversion libngtcp2) (unused by native), gcc \$(gcc -dumpversion)\" >/build/versions.txt" \
     >"$build/trixie.log" 2>&1 || { cat "$build/trixie.log"; echo "run: chroot build failed" >&2; exit 1; }
 
@@ -143,14 +146,30 @@ run_handshakes() { # IMPL REP
     add hs_unclosed "$1" "$(kv unclosed "$s")"
 }
 
-run_bulk() { # IMPL REP
-    local s=$logs/bulk-$1-$2.server c=$logs/bulk-$1-$2.client crc src
+# run_bulk IMPL REP [e2e]: the native client by default; with e2e the
+# server's own implementation on both ends (sslquic: the host's client).
+# The native pair is both, so its e2e figures are its ordinary ones.
+run_bulk() {
+    local s=$logs/bulk-$1-$2${3:+-$3}.server c=$logs/bulk-$1-$2${3:+-$3}.client crc src sfx=
+    local cl=("${client[@]}")
+    if [ "${3:-}" = e2e ]; then
+        sfx=_e2e
+        cl=(timeout -k 5 300 "$build/bookworm/bench/qbench_client-sslquic" --cafile "$work/ca.pem")
+    fi
     start_server "$1" "$s" --count 1 || { failed_run "bulk $1" "$s"; return; }
-    "${client[@]}" --port "$port" --workload bulk --bytes "$bulk_bytes" >"$c" 2>&1
+    "${cl[@]}" --port "$port" --workload bulk --bytes "$bulk_bytes" >"$c" 2>&1
     crc=$?
     [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
     wait "$spid"; src=$?; spid=
-    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "bulk $1" "$s" "$c"; return; fi
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "bulk $1${3:+ $3}" "$s" "$c"; return; fi
+    if [ -n "$sfx" ] || [ "$1" = native ]; then
+        add bulk_up_mbps_e2e "$1" "$(kv up_mbps "$c")"
+        add bulk_down_mbps_e2e "$1" "$(kv down_mbps "$c")"
+        add bulk_cpu_e2e "$1" "$(awk -v a="$(kv up_cpu_s_per_gb "$c")" -v b="$(kv down_cpu_s_per_gb "$c")" \
+            -v u="$(kv up_cpu "$s")" -v d="$(kv down_cpu "$s")" -v x="$(kv up_bytes "$s")" -v y="$(kv down_bytes "$s")" \
+            'BEGIN{printf "%.3f", (a + b) / 2 + (u + d) / ((x + y) / 1e9)}')"
+        [ -n "$sfx" ] && return
+    fi
     add bulk_up_mbps "$1" "$(kv up_mbps "$c")"
     add bulk_down_mbps "$1" "$(kv down_mbps "$c")"
     add bulk_client_up_cpu "$1" "$(kv up_cpu_s_per_gb "$c")"
@@ -190,52 +209,81 @@ run_idle() { # IMPL REP
     add mem_rss_end "$1" "$(kv rss_end_kb "$s")"
 }
 
-# The HTTP/3 reference: gtlsserver serving one file of the bulk size,
-# gtlsclient downloading it; server CPU from /proc (clock ticks).
-run_gtls() { # REP
-    local g=$logs/gtls-$1.server c=$logs/gtls-$1.client p0 p1 t0 t1 rc gport tck
+# HTTP/3 download: Debian's gtlsclient fetches one file of the bulk size
+# from a server serving it: ngtcp2's gtlsserver (GnuTLS), our h3-server on
+# sslquic (host) or the same h3-server built natively (chroot).  Server CPU
+# from /proc (clock ticks).  IMPL: gtls | sslquic | native.
+run_h3() { # IMPL REP
+    local g=$logs/h3-$1-$2.server c=$logs/h3-$1-$2.client p0 p1 t0 t1 rc
+    local hport= pf=$work/h3port.$$ cpid tck
     tck=$(getconf CLK_TCK)
     mkdir -p "$work/htdocs" "$work/dl"
     [ -f "$work/htdocs/blob" ] || head -c "$bulk_bytes" /dev/zero | tr '\0' 'q' >"$work/htdocs/blob"
-    rm -f "$work/dl/blob"
-    gport=$((20000 + RANDOM % 20000))
-    gtlsserver -q -d "$work/htdocs" 127.0.0.1 "$gport" "$work/key.pem" "$work/cert.pem" >"$g" 2>&1 &
-    gpid=$!
+    rm -f "$work/dl/blob" "$pf"
+    case $1 in
+    gtls)
+        hport=$((20000 + RANDOM % 20000))
+        gtlsserver -q -d "$work/htdocs" 127.0.0.1 "$hport" "$work/key.pem" "$work/cert.pem" >"$g" 2>&1 &
+        gpid=$! ;;
+    sslquic)
+        "$build/bookworm/examples/h3-server" -p 0 --port-file "$pf" \
+            "$work/cert.pem" "$work/key.pem" "$work/htdocs" >"$g" 2>&1 &
+        gpid=$! ;;
+    native)
+        $chroot_run /build/tests/examples/h3-server-native -p 0 \
+            --port-file "/build/work/h3port.$$" /build/work/cert.pem \
+            /build/work/key.pem /build/work/htdocs >"$g" 2>&1 &
+        gpid=$! ;;
+    esac
     for _ in $(seq 100); do
-        ss -Huln "sport = :$gport" | grep -q . && break
+        if [ "$1" = gtls ]; then
+            ss -Huln "sport = :$hport" | grep -q . && break
+        else
+            [ -s "$pf" ] && hport=$(cat "$pf") && break
+        fi
         kill -0 "$gpid" 2>/dev/null || break
         sleep 0.05
     done
-    p0=$(awk '{print $14 + $15}' "/proc/$gpid/stat" 2>/dev/null)
+    # the server process itself (under the chroot wrapper for native)
+    cpid=$gpid
+    [ "$1" = native ] && cpid=$(pgrep -n -f /build/tests/examples/h3-server-native)
+    p0=$(awk '{print $14 + $15}' "/proc/$cpid/stat" 2>/dev/null)
     t0=$(date +%s.%N)
-    timeout 120 gtlsclient -q --exit-on-all-streams-close --download "$work/dl" \
-        127.0.0.1 "$gport" "https://localhost:$gport/blob" >"$c" 2>&1
+    rc=1
+    [ -n "$hport" ] && timeout 120 gtlsclient -q --exit-on-all-streams-close --download "$work/dl" \
+        127.0.0.1 "$hport" "https://localhost:$hport/blob" >"$c" 2>&1
     rc=$?
     t1=$(date +%s.%N)
-    p1=$(awk '{print $14 + $15}' "/proc/$gpid/stat" 2>/dev/null)
-    kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; gpid=
+    p1=$(awk '{print $14 + $15}' "/proc/$cpid/stat" 2>/dev/null)
+    kill "$cpid" "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; gpid=
+    rm -f "$pf"
     if [ $rc -ne 0 ] || [ -z "$p0" ] || [ -z "$p1" ] ||
        [ "$(stat -c %s "$work/dl/blob" 2>/dev/null)" != "$bulk_bytes" ]; then
-        failed_run "gtls bulk download" "$g" "$c"; return
+        failed_run "HTTP/3 download from $1" "$g" "$c"; return
     fi
-    add bulk_down_mbps gtls "$(awk -v b="$bulk_bytes" -v t="$(echo "$t1 - $t0" | bc)" 'BEGIN{printf "%.1f", b/1e6/t}')"
-    add bulk_server_down_cpu gtls "$(awk -v b="$bulk_bytes" -v c="$((p1 - p0))" -v k="$tck" 'BEGIN{printf "%.3f", c/k/(b/1e9)}')"
+    add h3_down_mbps "$1" "$(awk -v b="$bulk_bytes" -v t="$(echo "$t1 - $t0" | bc)" 'BEGIN{printf "%.1f", b/1e6/t}')"
+    add h3_server_cpu "$1" "$(awk -v b="$bulk_bytes" -v c="$((p1 - p0))" -v k="$tck" 'BEGIN{printf "%.3f", c/k/(b/1e9)}')"
     rm -f "$work/dl/blob"
 }
 
 for rep in $(seq "$reps"); do
     for w in $workloads; do
-        [ "$w" = gtls ] && continue
+        if [ "$w" = h3 ]; then
+            for impl in sslquic native gtls; do
+                echo "== rep $rep/$reps: HTTP/3 download, gtlsclient <- $impl server ($((SECONDS - t_start)) s)"
+                run_h3 "$impl" "$rep"
+            done
+            continue
+        fi
         for impl in sslquic native; do
             echo "== rep $rep/$reps: $w, $impl server ($((SECONDS - t_start)) s)"
             "run_$w" "$impl" "$rep"
         done
+        if [ "$w" = bulk ]; then
+            echo "== rep $rep/$reps: bulk, sslquic server and sslquic client ($((SECONDS - t_start)) s)"
+            run_bulk sslquic "$rep" e2e
+        fi
     done
-    case " $workloads " in
-    *" gtls "*)
-        echo "== rep $rep/$reps: HTTP/3 reference, gtlsserver + gtlsclient"
-        run_gtls "$rep" ;;
-    esac
 done
 
 # median of the values (the lower middle one for an even count)
@@ -254,6 +302,9 @@ metrics=(
 "bulk_server_down_cpu|bulk_server_cpu_download|server CPU s/GB|lower"
 "bulk_client_up_cpu|bulk_client_cpu_upload|client CPU s/GB (same client)|lower"
 "bulk_client_down_cpu|bulk_client_cpu_download|client CPU s/GB (same client)|lower"
+"bulk_up_mbps_e2e|bulk_upload_pair|MB/s, own client (sslquic-sslquic, native-native)|higher"
+"bulk_down_mbps_e2e|bulk_download_pair|MB/s, own client (sslquic-sslquic, native-native)|higher"
+"bulk_cpu_e2e|bulk_cpu_pair|CPU s per GB, client + server, own client|lower"
 "many_mbps|many_conns|MB/s echoed|higher"
 "many_p50|many_conns_p50|ms to complete|lower"
 "many_p99|many_conns_p99|ms to complete|lower"
@@ -261,6 +312,8 @@ metrics=(
 "many_unclosed|many_conns_unclosed|connections whose close never reached the server|lower"
 "mem_per_conn|mem_per_conn|KiB RSS per idle connection|lower"
 "mem_rss_end|mem_rss_total|KiB RSS with all connections|lower"
+"h3_down_mbps|h3_download|MB/s, gtlsclient fetching one file (h3-server)|higher"
+"h3_server_cpu|h3_server_cpu|server CPU s/GB (h3-server)|lower"
 )
 table=$(
     printf '| metric | unit | better | sslquic/3.0 | native/3.5 | sslquic/native35 | ngtcp2 gtlsserver (h3) |\n'
@@ -276,6 +329,9 @@ ratios=$(
     for m in "${metrics[@]}"; do
         IFS='|' read -r key label unit better <<<"$m"
         echo "ratio $label sslquic/native35 $(ratio "$(get "$key" sslquic)" "$(get "$key" native)")"
+    done
+    for key in h3_down_mbps h3_server_cpu; do
+        echo "ratio ${key/_mbps/} sslquic/gtlsserver $(ratio "$(get "$key" sslquic)" "$(get "$key" gtls)")"
     done
 )
 echo
@@ -298,7 +354,7 @@ tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
     echo "- sslquic/3.0: Debian 12 host, $(openssl version | cut -d' ' -f1-2), ngtcp2 $(pkg-config --modversion libngtcp2), gcc $(gcc -dumpversion), Release"
     echo "- native/3.5: Debian 13 chroot, $tri_versions, Release"
     echo "- HTTP/3 reference: Debian 12 ngtcp2-server/-client $(dpkg-query -W -f '${Version}' ngtcp2-server 2>/dev/null) (gtlsserver/gtlsclient, GnuTLS $(dpkg-query -W -f '${Version}' libgnutls30 2>/dev/null))"
-    echo "- client for every qbench run: qbench_client-native (OpenSSL 3.5, in the chroot); both servers on the same loopback, one at a time"
+    echo "- client: qbench_client-native (OpenSSL 3.5, in the chroot) for every qbench run, except the *_pair rows, where each server has its own implementation's client (sslquic: qbench_client-sslquic on the host); the h3 rows use Debian's gtlsclient against each server; all on the same loopback, one at a time"
     echo "- sizes: handshakes $hs_conns connections (2 workers x 16 in flight, 1 byte each way); bulk $bulk_bytes bytes up then down on one stream; many $many_conns connections x 4 streams x 256 KiB echo, all at once (2 workers); idle $idle_conns connections; $reps reps, median shown"
     echo
     echo "$table"
@@ -310,13 +366,12 @@ tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
     echo "$ratios"
     echo '```'
     echo
-    echo "The HTTP/3 column is Debian's ngtcp2 example server (GnuTLS) serving a"
-    echo "file of the bulk size to its example client: a reference for what"
-    echo "ngtcp2 alone moves on this machine.  It is not a like-for-like pair:"
-    echo "HTTP/3 framing on top, its own flow-control defaults (1 MiB"
-    echo "connection / 256 KiB stream windows on the server side), and the"
-    echo "client writes the file to disk.  sslquic has no HTTP/3 server, so"
-    echo "there is no sslquic-vs-gtlsserver pairing."
+    echo "The h3 rows: Debian's gtlsclient (ngtcp2 0.12 + GnuTLS) downloads one"
+    echo "file of the bulk size from examples/h3-server on sslquic (host), the"
+    echo "same h3-server built against OpenSSL 3.5 (chroot), and Debian's"
+    echo "gtlsserver (ngtcp2 example server, its default CUBIC congestion"
+    echo "control; sslquic uses BBR, see sslquic.7).  The client writes the file"
+    echo "to disk; the servers read it from disk."
     echo
     echo "\"unclosed\": the client closed after a complete exchange but its"
     echo "CONNECTION_CLOSE never reached the server (UDP loss on a saturated"
