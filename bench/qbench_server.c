@@ -3,8 +3,8 @@
  * qbench_server: the server side of the QUIC benchmarks, written only against
  * OpenSSL 3.5's API (one listener, non-blocking, one thread, poll(2)).
  *
- *   qbench_server --cert F --key F (--count N | --idle N) [--port P]
- *                 [--port-file F] [--no-validate]
+ *   qbench_server --cert F --key F (--count N | --idle N | --idle N --count M)
+ *                 [--port P] [--port-file F] [--no-validate]
  *
  * --count N  serve N connections: accept every stream the client opens, read
  *            its header (qbench.h), echo it or discard the upload and send
@@ -13,6 +13,10 @@
  *            Exits after N connections, 0 only if all of them went cleanly.
  * --idle N   accept N connections and leave them idle, then report the RSS
  *            and exit (the memory benchmark).
+ * --idle N --count M
+ *            hold the first N connections idle (print a "held:" line once
+ *            they are all in), then serve M more as --count does, with the
+ *            N still held: per-packet cost with many idle connections.
  *
  * On exit it prints one "server:" line: connections, failures, CPU seconds
  * (getrusage, from the listener being ready to the end), wall seconds from
@@ -259,7 +263,8 @@ static void conn_free(struct sconn *c)
 static int usage(void)
 {
     fprintf(stderr, "usage: qbench_server --cert F --key F (--count N | "
-                    "--idle N) [--port P] [--port-file F] [--no-validate]\n");
+                    "--idle N | --idle N --count M) [--port P] [--port-file F] "
+                    "[--no-validate]\n");
     return 2;
 }
 
@@ -269,7 +274,8 @@ int main(int argc, char **argv)
     uint64_t v, count = 0, idle = 0, flags = 0;
     unsigned port = 0, accepted = 0, finished = 0, failed = 0;
     struct sconn **conns = NULL, **grow, *c;
-    size_t active = 0, cap = 0, i;
+    SSL **held = NULL;
+    size_t active = 0, cap = 0, i, nheld = 0;
     struct pollfd pfd;
     SSL_CTX *ctx = NULL;
     SSL *listener = NULL, *s;
@@ -301,8 +307,10 @@ int main(int argc, char **argv)
         else
             return usage();
     }
-    if (cert == NULL || key == NULL || (count == 0) == (idle == 0))
+    if (cert == NULL || key == NULL || (count == 0 && idle == 0))
         return usage();
+    if (idle > 0 && (held = calloc(idle, sizeof(*held))) == NULL)
+        return 1;
 
     if ((ctx = conf_server_ctx(cert, key)) == NULL ||
         (fd = conf_udp_socket(port, &port)) < 0 ||
@@ -323,11 +331,33 @@ int main(int argc, char **argv)
     rss0 = qb_rss_kb();
     cpu0 = qb_cpu();
 
-    while (idle ? accepted < idle : finished < count) {
+    while (count ? finished < count : accepted < idle) {
         progress = 0;
         SSL_handle_events(listener);
         while ((s = SSL_accept_connection(listener,
                                           SSL_ACCEPT_CONNECTION_NO_BLOCK))) {
+            if (nheld < idle) {
+                /* held idle: never stepped, freed at exit */
+                held[nheld++] = s;
+                if (!SSL_set_default_stream_mode(s,
+                                                 SSL_DEFAULT_STREAM_MODE_NONE)) {
+                    qb_print_errors("qbench_server", "default stream mode");
+                    rc = 1;
+                    goto out;
+                }
+                if (++accepted == 1) {
+                    t_first = qb_now();
+                    rss1 = qb_rss_kb();
+                }
+                if (nheld == idle && count) {
+                    printf("held: conns=%zu cpu=%.4f rss_kb=%ld\n", nheld,
+                           qb_cpu() - cpu0, qb_rss_kb());
+                    fflush(stdout);
+                    cpu0 = qb_cpu(); /* the served part is measured alone */
+                }
+                progress = 1;
+                continue;
+            }
             if (active == cap) {
                 cap = cap ? 2 * cap : 64;
                 if ((grow = realloc(conns, cap * sizeof(*conns))) == NULL) {
@@ -357,7 +387,7 @@ int main(int argc, char **argv)
             progress = 1;
         }
         ERR_clear_error(); /* an empty accept queue leaves its mark */
-        for (i = 0; !idle && i < active; i++) {
+        for (i = 0; i < active; i++) {
             if ((r = conn_step(conns[i])) == 1)
                 progress = 1;
             if (r != 2 && r != -1)
@@ -388,10 +418,10 @@ int main(int argc, char **argv)
         inf = 1;
         if (SSL_get_event_timeout(listener, &tv, &inf) && !inf)
             ms = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
-        if (idle && (ms < 0 || ms > 20))
+        if (nheld < idle && (ms < 0 || ms > 20))
             ms = 20;
         closing = 0;
-        for (i = 0; !idle && i < active; i++) {
+        for (i = 0; i < active; i++) {
             closing |= conns[i]->closing;
             want_write |= SSL_net_write_desired(conns[i]->ssl);
             inf = 1;
@@ -424,6 +454,9 @@ out:
         free(conns[i]);
     }
     free(conns);
+    for (i = 0; i < nheld; i++)
+        SSL_free(held[i]);
+    free(held);
     SSL_free(listener);
     SSL_CTX_free(ctx);
     if (fd >= 0)

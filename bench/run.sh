@@ -19,8 +19,9 @@
 #   bench/run.sh                 defaults: about 2 minutes on 2 cores
 #   bench/run.sh --full          1 GiB bulk, 1000 x 4 streams, 10000 idle
 #   QB_REPS=5 bench/run.sh       repetitions (median taken; default 3)
-#   QB_HS_CONNS, QB_BULK_BYTES, QB_MANY_CONNS, QB_IDLE_CONNS  override sizes
-#   QB_WORKLOADS="bulk idle"     a subset (handshakes bulk many idle h3)
+#   QB_HS_CONNS, QB_BULK_BYTES, QB_MANY_CONNS, QB_IDLE_CONNS, QB_HOLD_CONNS
+#                                override sizes
+#   QB_WORKLOADS="bulk idle"     a subset (handshakes bulk many idle hold h3)
 #   QBENCH_BUILD_DIR=DIR         build trees (default build/bench)
 #   QB_RESULTS=FILE              where the report goes (default bench/results.md)
 set -uo pipefail
@@ -32,7 +33,8 @@ hs_conns=${QB_HS_CONNS:-1500}
 bulk_bytes=${QB_BULK_BYTES:-268435456}
 many_conns=${QB_MANY_CONNS:-200}
 idle_conns=${QB_IDLE_CONNS:-2000}
-workloads=${QB_WORKLOADS:-handshakes bulk many idle h3}
+hold_conns=${QB_HOLD_CONNS:-10000}
+workloads=${QB_WORKLOADS:-handshakes bulk many idle hold h3}
 case "${1:-}" in
 "") ;;
 --full)
@@ -43,11 +45,11 @@ case "${1:-}" in
 *) echo "usage: $0 [--full]" >&2; exit 2 ;;
 esac
 for w in $workloads; do
-    case $w in handshakes | bulk | many | idle | h3) ;;
+    case $w in handshakes | bulk | many | idle | hold | h3) ;;
     *) echo "run: unknown workload '$w'" >&2; exit 2 ;;
     esac
 done
-for v in "$reps" "$hs_conns" "$bulk_bytes" "$many_conns" "$idle_conns"; do
+for v in "$reps" "$hs_conns" "$bulk_bytes" "$many_conns" "$idle_conns" "$hold_conns"; do
     [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "run: bad size '$v'" >&2; exit 2; }
 done
 [ "$(id -u)" = 0 ] || { echo "run: needs root (the Debian 13 chroot)" >&2; exit 1; }
@@ -174,6 +176,8 @@ run_bulk() {
     add bulk_down_mbps "$1" "$(kv down_mbps "$c")"
     add bulk_client_up_cpu "$1" "$(kv up_cpu_s_per_gb "$c")"
     add bulk_client_down_cpu "$1" "$(kv down_cpu_s_per_gb "$c")"
+    add bulk_server_cpu "$1" "$(awk -v u="$(kv up_cpu "$s")" -v d="$(kv down_cpu "$s")" \
+        -v x="$(kv up_bytes "$s")" -v y="$(kv down_bytes "$s")" 'BEGIN{printf "%.3f", (u + d) / ((x + y) / 1e9)}')"
     add bulk_server_up_cpu "$1" "$(awk -v c="$(kv up_cpu "$s")" -v b="$(kv up_bytes "$s")" 'BEGIN{printf "%.3f", c/(b/1e9)}')"
     add bulk_server_down_cpu "$1" "$(awk -v c="$(kv down_cpu "$s")" -v b="$(kv down_bytes "$s")" 'BEGIN{printf "%.3f", c/(b/1e9)}')"
 }
@@ -192,6 +196,53 @@ run_many() { # IMPL REP
     add many_p99 "$1" "$(kv p99_ms "$c")"
     add many_server_cpu "$1" "$(kv cpu "$s")"
     add many_unclosed "$1" "$(kv unclosed "$s")"
+}
+
+# hold: N idle connections held on the listener (native client, its idle
+# workload), then the bulk transfer on one more connection; the server CPU
+# per GB against the same server's plain bulk figure is the growth in
+# per-packet cost.
+run_hold() { # IMPL REP
+    local s=$logs/hold-$1-$2.server c=$logs/hold-$1-$2.client i=$logs/hold-$1-$2.idle
+    local ipid crc src t0
+    start_server "$1" "$s" --idle "$hold_conns" --count 1 || { failed_run "hold $1" "$s"; return; }
+    "${client[@]}" --port "$port" --workload idle --conns "$hold_conns" \
+        --inflight 32 --hold-secs 300 >"$i" 2>&1 &
+    ipid=$!
+    t0=$SECONDS
+    until grep -q '^held:' "$s"; do
+        if ! kill -0 "$spid" 2>/dev/null || ! kill -0 "$ipid" 2>/dev/null ||
+           [ $((SECONDS - t0)) -gt 240 ]; then
+            kill "$spid" "$ipid" 2>/dev/null; wait "$spid" "$ipid" 2>/dev/null; spid=
+            hold_failed "$1" "$hold_conns connections never all held" "$s" "$i"; return
+        fi
+        sleep 0.5
+    done
+    sleep 2 # the last handshakes' acknowledgements settle
+    "${client[@]}" --port "$port" --workload bulk --bytes "$bulk_bytes" --timeout 60 >"$c" 2>&1
+    crc=$?
+    [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
+    wait "$spid"; src=$?; spid=
+    kill "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then hold_failed "$1" "bulk transfer" "$s" "$c"; return; fi
+    add hold_secs "$1" "$(sed -n 's/^held [0-9]* connections in \([0-9.]*\) s$/\1/p' "$i" | head -n1)"
+    add hold_bulk_cpu "$1" "$(awk -v u="$(kv up_cpu "$s")" -v d="$(kv down_cpu "$s")" \
+        -v x="$(kv up_bytes "$s")" -v y="$(kv down_bytes "$s")" 'BEGIN{printf "%.3f", (u + d) / ((x + y) / 1e9)}')"
+    add hold_bulk_mbps "$1" "$(awk -v a="$(kv up_mbps "$c")" -v b="$(kv down_mbps "$c")" 'BEGIN{printf "%.1f", (a + b) / 2}')"
+}
+
+# A failed hold run of the sslquic server fails the benchmark; the native
+# server's is recorded as a finding (results.md says what happened) and
+# leaves its cells FAILED.
+native_findings=
+hold_failed() { # IMPL WHAT LOG...
+    local impl=$1 what=$2
+    shift 2
+    if [ "$impl" = sslquic ]; then failed_run "hold $impl: $what" "$@"; return; fi
+    echo "----- native server, hold: $what failed (recorded, not a benchmark failure) -----"
+    for f in "$@"; do echo "--- $f"; tail -n 5 "$f"; done
+    native_findings="$native_findings
+- hold, native/3.5 server: $what failed with $hold_conns idle connections held ($(grep -h -m1 -E 'stuck|FAILED|held:' "$@" | head -n2 | tr '\n' ' '))"
 }
 
 run_idle() { # IMPL REP
@@ -275,6 +326,8 @@ for rep in $(seq "$reps"); do
             done
             continue
         fi
+        # holding 10000 connections is slow to set up: one rep only
+        [ "$w" = hold ] && [ "$rep" -gt 1 ] && continue
         for impl in sslquic native; do
             echo "== rep $rep/$reps: $w, $impl server ($((SECONDS - t_start)) s)"
             "run_$w" "$impl" "$rep"
@@ -290,6 +343,10 @@ done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{if (NR) print a[int((NR+1)/2)]}'; }
 get() { echo "${val[$1,$2]:-}" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a/b}'; }
+for impl in sslquic native; do
+    g=$(ratio "$(get hold_bulk_cpu "$impl")" "$(get bulk_server_cpu "$impl")")
+    [ "$g" != n/a ] && val[hold_growth,$impl]=$g
+done
 
 # metric  label  unit  better
 metrics=(
@@ -312,6 +369,10 @@ metrics=(
 "many_unclosed|many_conns_unclosed|connections whose close never reached the server|lower"
 "mem_per_conn|mem_per_conn|KiB RSS per idle connection|lower"
 "mem_rss_end|mem_rss_total|KiB RSS with all connections|lower"
+"hold_secs|hold_establish|s to open the held idle connections (client-bound)|lower"
+"hold_bulk_mbps|hold_bulk|MB/s, bulk (mean of up and down) beside the held connections|higher"
+"hold_bulk_cpu|hold_bulk_server_cpu|server CPU s/GB, bulk beside the held connections|lower"
+"hold_growth|hold_cost_growth|hold_bulk_server_cpu / the same server's plain bulk CPU s/GB|lower"
 "h3_down_mbps|h3_download|MB/s, gtlsclient fetching one file (h3-server)|higher"
 "h3_server_cpu|h3_server_cpu|server CPU s/GB (h3-server)|lower"
 )
@@ -355,7 +416,7 @@ tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
     echo "- native/3.5: Debian 13 chroot, $tri_versions, Release"
     echo "- HTTP/3 reference: Debian 12 ngtcp2-server/-client $(dpkg-query -W -f '${Version}' ngtcp2-server 2>/dev/null) (gtlsserver/gtlsclient, GnuTLS $(dpkg-query -W -f '${Version}' libgnutls30 2>/dev/null))"
     echo "- client: qbench_client-native (OpenSSL 3.5, in the chroot) for every qbench run, except the *_pair rows, where each server has its own implementation's client (sslquic: qbench_client-sslquic on the host); the h3 rows use Debian's gtlsclient against each server; all on the same loopback, one at a time"
-    echo "- sizes: handshakes $hs_conns connections (2 workers x 16 in flight, 1 byte each way); bulk $bulk_bytes bytes up then down on one stream; many $many_conns connections x 4 streams x 256 KiB echo, all at once (2 workers); idle $idle_conns connections; $reps reps, median shown"
+    echo "- sizes: handshakes $hs_conns connections (2 workers x 16 in flight, 1 byte each way); bulk $bulk_bytes bytes up then down on one stream; many $many_conns connections x 4 streams x 256 KiB echo, all at once (2 workers); idle $idle_conns connections; hold $hold_conns idle connections then the bulk transfer (one rep); $reps reps, median shown"
     echo
     echo "$table"
     echo
@@ -373,11 +434,22 @@ tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
     echo "control; sslquic uses BBR, see sslquic.7).  The client writes the file"
     echo "to disk; the servers read it from disk."
     echo
+    echo "The hold rows (one rep): the server holds $hold_conns idle connections"
+    echo "opened by the native client, then serves the bulk transfer on one more;"
+    echo "hold_cost_growth divides that transfer's server CPU per GB by the same"
+    echo "server's plain bulk figure, so 1.0 means no growth in per-packet cost."
+    echo
     echo "\"unclosed\": the client closed after a complete exchange but its"
     echo "CONNECTION_CLOSE never reached the server (UDP loss on a saturated"
     echo "loopback; a server waiting for the peer sends nothing that would make"
     echo "the client repeat it).  The server gives such a connection 10 s, then"
     echo "counts it; this delays the server's exit, not the measured figures."
+    if [ -n "$native_findings" ]; then
+        echo
+        echo "Native server findings (runs of the reference that did not complete;"
+        echo "their cells read FAILED):"
+        echo "$native_findings"
+    fi
     [ $fails -eq 0 ] || { echo; echo "**$fails run(s) FAILED; their figures are missing.**"; }
 } >"$results"
 echo
