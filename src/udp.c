@@ -890,6 +890,7 @@ static int fd_send(sslq_udp *u, const sslq_dgram *msgs, size_t n, size_t *mi,
         if (r > 0) {
             for (int k = 0; k < r; k++)
                 u->stats.tx_dgrams += unit_dgrams(&u->units[k]);
+            u->stats.tx_units += (uint64_t)r;
             advance(msgs, &u->units[r - 1], mi, moff);
             err_retries = 0;
             continue;
@@ -972,8 +973,10 @@ static int bio_write_send(sslq_udp *u, const sslq_dgram *msgs, size_t n,
             return 0;
         }
         ERR_pop_to_mark();
-        if (w > 0)
+        if (w > 0) {
             u->stats.tx_dgrams++;
+            u->stats.tx_units++;
+        }
         else
             u->stats.tx_dropped++;
         advance(msgs, &un, mi, moff);
@@ -1012,6 +1015,7 @@ static int bio_mmsg_send(sslq_udp *u, const sslq_dgram *msgs, size_t n,
             if (done == 0)
                 return 0;
             u->stats.tx_dgrams += done;
+            u->stats.tx_units += done;
             advance(msgs, &u->units[done - 1], mi, moff);
             continue;
         }

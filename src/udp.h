@@ -100,6 +100,7 @@ typedef struct sslq_udp_stats {
     uint64_t rx_truncated;   /* dropped: larger than their buffer */
     uint64_t rx_errors;      /* socket errors skipped (ICMP, ...) */
     uint64_t tx_dgrams;      /* datagrams handed to the kernel or BIO */
+    uint64_t tx_units;       /* sends they took: a datagram or a GSO train */
     uint64_t tx_dropped;     /* datagrams refused and dropped */
     uint64_t tx_gso_refused; /* GSO sends refused, then sent split */
 } sslq_udp_stats;

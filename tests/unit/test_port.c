@@ -365,6 +365,24 @@ static void test_stream_echo_four_mebibytes(void **state)
     run_echo(*state, 4 * 1024 * 1024);
 }
 
+/* The fast path: a bulk transfer leaves in GSO trains (several datagrams per
+ * send) where the kernel has UDP_SEGMENT, as loopback on Linux does. */
+static void test_bulk_transfer_is_sent_in_gso_trains(void **state)
+{
+    world *w = *state;
+    sslq_udp_stats st;
+    sslq_udp *u = sslq_port_udp(w->client.port);
+
+    if (!(sslq_udp_features(u) & SSLQ_UDP_F_GSO))
+        fail_msg("loopback has no UDP GSO here; the test needs Linux >= 4.18");
+    run_echo(w, 4 * 1024 * 1024);
+    sslq_udp_get_stats(u, &st);
+    assert_true(st.tx_dgrams >= 4 * 1024 * 1024 / 1500);
+    assert_true(st.tx_dgrams >= 4 * st.tx_units);
+    sslq_udp_get_stats(sslq_port_udp(w->server.port), &st);
+    assert_true(st.tx_dgrams >= 4 * st.tx_units);
+}
+
 static void test_application_close_reaches_peer_with_code_and_reason(void **state)
 {
     world *w = *state;
@@ -627,6 +645,8 @@ int main(void)
             test_new_token_lets_next_connection_skip_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_echo_one_byte, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_transfer_is_sent_in_gso_trains,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_echo_four_mebibytes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
