@@ -888,8 +888,10 @@ static int tx_flush(sslq_port *p)
 
     if (p->ntx == 0)
         return 0;
-    if (p->udp == NULL) {
+    if (p->udp == NULL) { /* nowhere to send: the packets are lost */
         p->ntx = 0;
+        p->txoff = 0;
+        p->train = NULL;
         return 0;
     }
     if (sslq_udp_send(p->udp, p->tx, p->ntx, &sent) != 0)
@@ -948,9 +950,8 @@ static int write_conn(sslq_port *p, pconn *pc, uint64_t now)
 
         d = tx_slot(p);
         if (d == NULL) {
-            if (tx_flush(p) != 0)
+            if (tx_flush(p) != 0 || (d = tx_slot(p)) == NULL)
                 return 1;
-            d = tx_slot(p);
         }
         if (sslq_conn_write(pc->conn, d->data, TX_BUFLEN, &len, &ps, &ecn,
                             now) != 0 ||
