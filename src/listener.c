@@ -6,8 +6,14 @@
  *
  * A connection the port creates for a client's Initial is pending until its
  * handshake completes, then ready; SSL_accept_connection hands out ready
- * ones in order.  Pending + ready is capped (SSL_VALUE_QUIC_MAX_PENDING_CONNS);
- * past the cap the port refuses new clients with CONNECTION_REFUSED.  A
+ * ones in order.  The accept queue (ready) is capped at
+ * SSL_VALUE_QUIC_MAX_PENDING_CONNS: while it is full the application is not
+ * keeping up, and the port refuses new clients with CONNECTION_REFUSED.
+ * Handshakes in progress are not the application's to drain, so a burst of
+ * genuine clients may run HANDSHAKES_PER_SLOT times as many; past half the
+ * cap a client proves its address with a Retry first, which keeps spoofed
+ * Initials to half the cap.  At most 1 + HANDSHAKES_PER_SLOT times the cap
+ * are held unaccepted.  A
  * connection that dies before anyone accepted it is reaped after the engine
  * step that saw it die.
  */
@@ -19,6 +25,7 @@
 #include "object.h"
 
 #define DEFAULT_MAX_PENDING 256
+#define HANDSHAKES_PER_SLOT 4
 
 /* ---- port ops --------------------------------------------------------------- */
 
@@ -26,13 +33,13 @@ static int l_may_accept(void *owner)
 {
     sslq_listener_obj *l = owner;
 
-    if (!l->listening || l->client_only ||
-        l->npending + l->nready >= l->max_pending)
+    if (!l->listening || l->client_only || l->nready >= l->max_pending ||
+        l->npending / HANDSHAKES_PER_SLOT >= l->max_pending)
         return SSLQ_ACCEPT_NO;
     /* Half the cap taken by unfinished handshakes looks like a flood from
      * spoofed addresses: from here on a client proves its address with a
-     * Retry round trip first (even with validation off), so what is left
-     * of the cap goes to clients that can. */
+     * Retry round trip first (even with validation off), so the rest goes
+     * to clients that can. */
     if (2 * l->npending >= l->max_pending)
         return SSLQ_ACCEPT_VALIDATED_ONLY;
     return SSLQ_ACCEPT_YES;

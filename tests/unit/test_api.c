@@ -639,7 +639,10 @@ static void test_initial_flood_from_many_addresses_stays_under_pending_cap(void 
  * CONNECTION_REFUSED, and keeps the ones it holds for SSL_accept_connection. */
 static void test_unaccepted_clients_beyond_pending_cap_are_refused(void **state)
 {
-    enum { SOURCES = 12, PER_SOURCE = 3, CAP = 8, N = SOURCES * PER_SOURCE };
+    /* The queue holds CAP; handshakes in flight may reach 4 x CAP more, so
+     * 60 clients at once are more than the listener may take. */
+    enum { SOURCES = 12, PER_SOURCE = 5, CAP = 8, N = SOURCES * PER_SOURCE,
+           MOST = 5 * CAP };
     SSL_CTX *sctx, *cctx;
     SSL *l, *cl[SOURCES], *c[N];
     int lfd, cfd[SOURCES], established = 0, refused = 0, other = 0;
@@ -708,20 +711,23 @@ static void test_unaccepted_clients_beyond_pending_cap_are_refused(void **state)
     print_message("cap %d: %d established, %d refused, %d other, at most "
                   "%llu held\n",
                   CAP, established, refused, other, (unsigned long long)most);
-    assert_int_equal(established, CAP);
-    assert_int_equal(refused, N - CAP);
+    assert_int_equal(established + refused, N);
     assert_int_equal(other, 0);
-    assert_true(most <= CAP);
-    /* The server completes each handshake a moment after its client. */
+    assert_true(established >= CAP);
+    assert_true(refused >= N - MOST);
+    assert_true(most <= MOST);
+    /* The server completes each handshake a moment after its client; every
+     * established client ends up in the queue, nothing else does. */
     for (int round = 0; round < 2000 &&
-                        SSLQ_get_accept_connection_queue_len(l) < CAP;
+                        SSLQ_get_accept_connection_queue_len(l) <
+                            (size_t)established;
          round++) {
         assert_true(SSLQ_handle_events(l));
         for (int k = 0; k < N; k++)
             (void)SSLQ_handle_events(c[k]);
         usleep(1000);
     }
-    assert_int_equal(SSLQ_get_accept_connection_queue_len(l), CAP);
+    assert_int_equal(SSLQ_get_accept_connection_queue_len(l), established);
     for (int k = 0; k < N; k++)
         SSLQ_free(c[k]);
     for (int i = 0; i < SOURCES; i++) {
