@@ -976,9 +976,9 @@ static int bio_write_send(sslq_udp *u, const sslq_dgram *msgs, size_t n,
         if (w > 0) {
             u->stats.tx_dgrams++;
             u->stats.tx_units++;
-        }
-        else
+        } else {
             u->stats.tx_dropped++;
+        }
         advance(msgs, &un, mi, moff);
     }
     return 0;
