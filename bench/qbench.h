@@ -77,24 +77,6 @@ static inline int qb_parse_u64(const char *s, uint64_t min, uint64_t max,
     return 1;
 }
 
-static inline void qb_put64(unsigned char *p, uint64_t v)
-{
-    int i;
-
-    for (i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static inline uint64_t qb_get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Payload bytes: the conformance pattern, shared read-only by all senders. */
 static inline const unsigned char *qb_payload(void)
 {

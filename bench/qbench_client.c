@@ -118,8 +118,9 @@ static int open_streams(struct cconn *c, const struct opts *o)
         if (c->s[i].s == NULL)
             return fail("SSL_new_stream", c->ssl);
         SSL_set_mode(c->s[i].s, SSL_MODE_ENABLE_PARTIAL_WRITE);
-        qb_put64(c->s[i].hdr, o->workload == W_BULK ? o->bytes : QB_ECHO);
-        qb_put64(c->s[i].hdr + 8, o->streams);
+        conf_put_be64(c->s[i].hdr,
+                      o->workload == W_BULK ? o->bytes : QB_ECHO);
+        conf_put_be64(c->s[i].hdr + 8, o->streams);
     }
     return 0;
 }

@@ -91,8 +91,8 @@ static int stream_read(struct sstream *s)
         if (s->hlen < QB_HDR_LEN) {
             s->hlen += n;
             if (s->hlen == QB_HDR_LEN) {
-                s->reply = qb_get64(s->hdr);
-                s->nstreams = qb_get64(s->hdr + 8);
+                s->reply = conf_get_be64(s->hdr);
+                s->nstreams = conf_get_be64(s->hdr + 8);
             }
         } else {
             s->rx += n;
