@@ -111,11 +111,7 @@ start_server() {
             --port-file "/build/work/port.$$" "$@" >"$log" 2>&1 &
     fi
     spid=$!
-    port=
-    for _ in $(seq 60); do
-        read -r -t 1 -u 3 port && break
-        kill -0 "$spid" 2>/dev/null || break
-    done
+    conf_read_port "$spid"
     exec 3>&-
     rm -f "$fifo"
     fifo=

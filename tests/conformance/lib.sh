@@ -54,6 +54,17 @@ conf_matrix_add() {
         >>"$SSLQUIC_MATRIX_FILE"
 }
 
+# conf_read_port PID: sets $port to the port the server PID writes to the
+# FIFO open on descriptor 3; empty if PID dies or a minute passes first (the
+# one-second slices only notice a server that died before writing it).
+conf_read_port() {
+    port=
+    for _ in $(seq 60); do
+        read -r -t 1 -u 3 port && break
+        kill -0 "$1" 2>/dev/null || break
+    done
+}
+
 # conf_run_pair NAME TMO SERVER CLIENT: one server and one client program
 # against each other on loopback, the part run_pair.sh and run_mstream.sh
 # share.  It reads their option globals: work (empty: a private temp dir,
@@ -98,13 +109,7 @@ conf_run_pair() {
         >"$work/server.$tag.log" 2>&1 &
     conf_pair_spid=$!
 
-    # The port arrives through the FIFO; the one-second slices only notice
-    # a server that died before writing it.
-    port=
-    for _ in $(seq 60); do
-        read -r -t 1 -u 3 port && break
-        kill -0 "$conf_pair_spid" 2>/dev/null || break
-    done
+    conf_read_port "$conf_pair_spid"
     if [ -z "$port" ]; then
         echo "$name: server never reported its port" >&2
         cat "$work/server.$tag.log" >&2
