@@ -344,6 +344,18 @@ for impl in sslquic native; do
     [ "$g" != n/a ] && val[hold_growth,$impl]=$g
 done
 
+# ran KEY: whether this run had the workload that measures metric KEY (a
+# metric of a workload left out by QB_WORKLOADS reads "not run", not FAILED)
+ran() {
+    local w
+    case $1 in
+    hs_*) w=handshakes ;; bulk_*) w=bulk ;; many_*) w=many ;;
+    mem_*) w=idle ;; hold_*) w=hold ;; h3_*) w=h3 ;; *) return 0 ;;
+    esac
+    case " $workloads " in *" $w "*) return 0 ;; esac
+    return 1
+}
+
 # metric  label  unit  better
 metrics=(
 "hs_per_cpu|handshakes|handshakes per server CPU s|higher"
@@ -378,8 +390,10 @@ table=$(
     for m in "${metrics[@]}"; do
         IFS='|' read -r key label unit better <<<"$m"
         a=$(get "$key" sslquic) b=$(get "$key" native) g=$(get "$key" gtls)
+        missing=FAILED
+        ran "$key" || missing="not run"
         printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$unit" "$better" \
-            "${a:-FAILED}" "${b:-FAILED}" "$(ratio "$a" "$b")" "${g:--}"
+            "${a:-$missing}" "${b:-$missing}" "$(ratio "$a" "$b")" "${g:--}"
     done
 )
 ratios=$(
