@@ -25,7 +25,7 @@ void sslq_bufq_free(sslq_bufq *q)
         next = c->next;
         free(c);
     }
-    q->head = q->tail = NULL;
+    q->head = q->tail = q->cur = NULL;
     q->head_offset = q->start = q->end;
 }
 
@@ -95,22 +95,33 @@ int sslq_bufq_append(sslq_bufq *q, const uint8_t *data, size_t len)
     return 0;
 }
 
-size_t sslq_bufq_vec(const sslq_bufq *q, uint64_t from, struct iovec *vec,
-                     size_t nvec, size_t *total)
+/* The chunk holding offset |from| (which must lie in [start, end)) and, in
+ * *coff, the offset of its first byte; the walk starts at the cursor when
+ * that is not past |from|. */
+static const sslq_bufq_chunk *locate(const sslq_bufq *q, uint64_t from,
+                                     uint64_t *coff)
 {
     const sslq_bufq_chunk *c = q->head;
-    uint64_t coff = q->head_offset;
+    uint64_t off = q->head_offset;
+
+    if (q->cur != NULL && q->cur_offset <= from) {
+        c = q->cur;
+        off = q->cur_offset;
+    }
+    while (c != NULL && off + q->chunk_size <= from) {
+        c = c->next;
+        off += q->chunk_size;
+    }
+    *coff = off;
+    return c;
+}
+
+static size_t fill_vec(const sslq_bufq *q, const sslq_bufq_chunk *c,
+                       uint64_t coff, uint64_t from, struct iovec *vec,
+                       size_t nvec, size_t *total)
+{
     size_t n = 0, sum = 0;
 
-    if (from < q->start || from >= q->end) {
-        if (total)
-            *total = 0;
-        return 0;
-    }
-    while (c != NULL && coff + q->chunk_size <= from) {
-        c = c->next;
-        coff += q->chunk_size;
-    }
     for (; c != NULL && n < nvec && coff < q->end; c = c->next) {
         size_t skip = from > coff ? (size_t)(from - coff) : 0;
         uint64_t cend = coff + q->chunk_size;
@@ -127,22 +138,38 @@ size_t sslq_bufq_vec(const sslq_bufq *q, uint64_t from, struct iovec *vec,
     return n;
 }
 
+size_t sslq_bufq_vec(sslq_bufq *q, uint64_t from, struct iovec *vec,
+                     size_t nvec, size_t *total)
+{
+    const sslq_bufq_chunk *c;
+    uint64_t coff;
+
+    if (from < q->start || from >= q->end) {
+        if (total)
+            *total = 0;
+        return 0;
+    }
+    c = locate(q, from, &coff);
+    q->cur = (sslq_bufq_chunk *)c;
+    q->cur_offset = coff;
+    return fill_vec(q, c, coff, from, vec, nvec, total);
+}
+
 size_t sslq_bufq_peek(const sslq_bufq *q, uint8_t *out, size_t len)
 {
-    struct iovec v[8];
+    const sslq_bufq_chunk *c = q->head;
+    uint64_t coff = q->head_offset, from = q->start;
     size_t done = 0;
-    uint64_t from = q->start;
 
-    while (done < len && from < q->end) {
-        size_t nv = sslq_bufq_vec(q, from, v, 8, NULL);
+    for (; c != NULL && done < len && from < q->end; c = c->next) {
+        uint64_t cend = coff + q->chunk_size;
+        size_t avail = (size_t)((cend < q->end ? cend : q->end) - from);
+        size_t n = avail < len - done ? avail : len - done;
 
-        for (size_t i = 0; i < nv && done < len; i++) {
-            size_t n = v[i].iov_len < len - done ? v[i].iov_len : len - done;
-
-            memcpy(out + done, v[i].iov_base, n);
-            done += n;
-            from += n;
-        }
+        memcpy(out + done, c->data + (from - coff), n);
+        done += n;
+        from += n;
+        coff = cend;
     }
     return done;
 }
@@ -159,6 +186,8 @@ void sslq_bufq_release(sslq_bufq *q, uint64_t upto)
 
         q->head = c->next;
         q->head_offset += q->chunk_size;
+        if (c == q->cur)
+            q->cur = NULL;
         free(c);
     }
     if (q->head == NULL) {
@@ -168,7 +197,7 @@ void sslq_bufq_release(sslq_bufq *q, uint64_t upto)
         /* Empty but the last chunk is partly used: drop it too, so an idle
          * stream holds no memory. */
         free(q->head);
-        q->head = q->tail = NULL;
+        q->head = q->tail = q->cur = NULL;
         q->head_offset = q->start;
     }
 }

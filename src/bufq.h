@@ -26,6 +26,11 @@ typedef struct sslq_bufq {
     uint64_t start;       /* first byte still held */
     uint64_t end;         /* one past the last byte written */
     size_t chunk_size;
+    /* Where the last sslq_bufq_vec() started: a sender asks for ever later
+     * offsets, so the next walk starts here rather than at the head.
+     * NULL once that chunk is freed. */
+    sslq_bufq_chunk *cur;
+    uint64_t cur_offset;
 } sslq_bufq;
 
 /* An empty queue whose first byte will have offset |offset|. */
@@ -37,8 +42,10 @@ int sslq_bufq_append(sslq_bufq *q, const uint8_t *data, size_t len);
 
 /* Up to |nvec| vectors covering the bytes from offset |from| to the end
  * (nothing when |from| is outside [start, end)).  Returns the vector count;
- * *total, if not NULL, receives the bytes they cover. */
-size_t sslq_bufq_vec(const sslq_bufq *q, uint64_t from, struct iovec *vec,
+ * *total, if not NULL, receives the bytes they cover.  Remembers where it
+ * started, so that asking for increasing offsets costs no walk from the
+ * head. */
+size_t sslq_bufq_vec(sslq_bufq *q, uint64_t from, struct iovec *vec,
                      size_t nvec, size_t *total);
 
 /* Copies up to |len| bytes from the start without releasing them. */

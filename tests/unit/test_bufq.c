@@ -123,6 +123,61 @@ static void test_random_appends_and_releases_match_a_flat_model(void **state)
     free(model);
 }
 
+/* A sender asks for later and later offsets (the cursor's case), now and
+ * then an earlier one, while acknowledgements release the front: every
+ * vector must still match the model, including after the chunk the
+ * cursor points into has been freed. */
+static void test_vec_at_moving_offsets_matches_a_flat_model(void **state)
+{
+    enum { TOTAL = 100000 };
+    sslq_bufq q;
+    uint8_t *model = malloc(TOTAL);
+    uint64_t written = 0, released = 0, sent = 0;
+    struct iovec v[4];
+
+    srand(11);
+    fill(model, TOTAL, 0);
+    sslq_bufq_init(&q, 257, 0);
+    while (released < TOTAL) {
+        int op = rand() % 4;
+
+        if (op == 0 && written < TOTAL) {
+            size_t n = (size_t)rand() % 2000;
+            if (n > TOTAL - written)
+                n = TOTAL - written;
+            assert_int_equal(sslq_bufq_append(&q, model + written, n), 0);
+            written += n;
+        } else if (op == 1 && sent < written) {
+            uint64_t from = sent;
+            size_t nv, total, i, sum = 0;
+
+            if (rand() % 8 == 0 && sent > released) /* a retransmission */
+                from = released + (uint64_t)rand() % (sent - released);
+            nv = sslq_bufq_vec(&q, from, v, 4, &total);
+            assert_true(nv > 0);
+            for (i = 0; i < nv; i++) {
+                assert_memory_equal(v[i].iov_base, model + from + sum,
+                                    v[i].iov_len);
+                sum += v[i].iov_len;
+            }
+            assert_int_equal(sum, total);
+            if (from == sent)
+                sent += (uint64_t)rand() % (total + 1);
+        } else if (op == 2 && released < sent) {
+            released += 1 + (uint64_t)rand() % (sent - released);
+            sslq_bufq_release(&q, released);
+        } else if (written == TOTAL && sent == TOTAL) {
+            released = TOTAL;
+            sslq_bufq_release(&q, released);
+        } else if (written == TOTAL) {
+            sent = TOTAL;
+        }
+        assert_int_equal(sslq_bufq_len(&q), written - released);
+    }
+    sslq_bufq_free(&q);
+    free(model);
+}
+
 static void test_peek_does_not_consume(void **state)
 {
     sslq_bufq q;
@@ -143,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_vec_from_offset_covers_exactly_the_rest),
         cmocka_unit_test(test_release_frees_whole_chunks_and_keeps_pointers_stable),
         cmocka_unit_test(test_random_appends_and_releases_match_a_flat_model),
+        cmocka_unit_test(test_vec_at_moving_offsets_matches_a_flat_model),
         cmocka_unit_test(test_peek_does_not_consume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
