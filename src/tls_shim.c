@@ -65,9 +65,13 @@ typedef struct msg_framer {
     size_t body_left;
 } msg_framer;
 
-/* How we turn the peer's CRYPTO data of one level into records. */
+/* How we turn the peer's CRYPTO data of one level into records.  The key
+ * is derived and its context made only when the first data arrives: many
+ * connections never receive any at the application level. */
 typedef struct record_sealer {
-    EVP_CIPHER_CTX *aead; /* NULL at Initial: plaintext records */
+    const sslq_suite *suite; /* NULL: no secret (Initial: plaintext) */
+    uint8_t secret[SSLQ_MAX_SECRET_LEN];
+    EVP_CIPHER_CTX *aead; /* NULL until first used */
     uint8_t iv[SSLQ_IV_LEN];
     uint64_t seq;
 } record_sealer;
@@ -343,19 +347,40 @@ static const sslq_suite *negotiated_suite(const SSL *ssl)
     return sslq_suite_get(SSL_CIPHER_get_protocol_id(c));
 }
 
-/* From now on the peer's data at |level| is sealed with |secret|, and the
- * record sequence starts again at 0. */
-static int sealer_install(record_sealer *s, const sslq_suite *suite,
-                          const uint8_t *secret, size_t secretlen)
+static void sealer_drop(record_sealer *s)
+{
+    EVP_CIPHER_CTX_free(s->aead);
+    OPENSSL_cleanse(s, sizeof(*s));
+    s->aead = NULL;
+    s->suite = NULL;
+}
+
+/* From now on the peer's data at one level is sealed with |secret| (of
+ * |suite|'s length), and the record sequence starts again at 0. */
+static void sealer_install(record_sealer *s, const sslq_suite *suite,
+                           const uint8_t *secret)
+{
+    sealer_drop(s);
+    s->suite = suite;
+    memcpy(s->secret, secret, suite->secretlen);
+}
+
+/* The record key of an installed sealer, made on first use. */
+static int sealer_ready(record_sealer *s)
 {
     uint8_t key[SSLQ_MAX_KEY_LEN];
-    int rv = sslq_derive_record_keys(suite, secret, secretlen, key, s->iv);
+    int rv;
+
+    if (s->aead != NULL)
+        return 0;
+    if (s->suite == NULL)
+        return SSLQ_ERR_INTERNAL;
+    rv = sslq_derive_record_keys(s->suite, s->secret, s->suite->secretlen,
+                                 key, s->iv);
     if (rv != 0)
         return rv;
-    EVP_CIPHER_CTX_free(s->aead);
-    s->aead = sslq_aead_ctx_new(suite, key, 1);
+    s->aead = sslq_aead_ctx_new(s->suite, key, 1);
     OPENSSL_cleanse(key, sizeof(key));
-    s->seq = 0;
     return s->aead != NULL ? 0 : SSLQ_ERR_NOMEM;
 }
 
@@ -398,12 +423,8 @@ static void take_secret(sslq_tls *tls, const char *line)
     enum sslq_level level = secret_labels[i].level;
     int is_write = secret_labels[i].from_client != tls->is_server;
     if (!is_write) {
-        if (sealer_install(&tls->sealer[level], suite, secret,
-                           suite->secretlen) != 0) {
-            fail_alert(tls, SSLQ_TLS_ALERT_INTERNAL_ERROR);
-        } else {
-            tls->read_level = level;
-        }
+        sealer_install(&tls->sealer[level], suite, secret);
+        tls->read_level = level;
     }
     if (!tls->failed && event_push(tls, EV_SECRET, level, is_write, suite,
                                    secret, suite->secretlen) != 0)
@@ -681,7 +702,9 @@ sslq_tls *sslq_tls_new(SSL *ssl, int is_server, const sslq_tls_callbacks *cb,
     tls->read_level = SSLQ_LEVEL_INITIAL;
 
     tls->rbio = BIO_new(BIO_s_mem());
-    tls->wbio = BIO_new(BIO_s_mem());
+    /* The records libssl writes are dropped: everything in them is taken
+     * from the message callback in the clear. */
+    tls->wbio = BIO_new(BIO_s_null());
     if (tls->rbio == NULL || tls->wbio == NULL ||
         !SSL_set_ex_data(ssl, ssl_index, tls) || restrict_suites(ssl) != 0 ||
         !SSL_set_min_proto_version(ssl, TLS1_3_VERSION) ||
@@ -725,7 +748,7 @@ void sslq_tls_free(sslq_tls *tls)
         SSL_set_ex_data(tls->ssl, ssl_index, NULL);
     }
     for (int i = 0; i < NLEVELS; i++)
-        EVP_CIPHER_CTX_free(tls->sealer[i].aead);
+        sealer_drop(&tls->sealer[i]);
     events_clear(tls);
     OPENSSL_free(tls->events);
     OPENSSL_free(tls->local_tp);
@@ -792,6 +815,27 @@ static void read_post_handshake(sslq_tls *tls)
     }
 }
 
+/* Once the handshake is over, what only it needed goes: the Handshake
+ * level's record key, the grown input buffer and the event array.  An idle
+ * connection then holds a few KiB less. */
+static void shed_handshake_state(sslq_tls *tls)
+{
+    BIO *fresh;
+
+    sealer_drop(&tls->sealer[SSLQ_LEVEL_HANDSHAKE]);
+    if (tls->nevents == 0) {
+        OPENSSL_free(tls->events);
+        tls->events = NULL;
+        tls->cap_events = 0;
+    }
+    if (BIO_ctrl_pending(tls->rbio) == 0 &&
+        (fresh = BIO_new(BIO_s_mem())) != NULL) {
+        BIO_set_mem_eof_return(fresh, -1);
+        SSL_set0_rbio(tls->ssl, fresh); /* frees the old one */
+        tls->rbio = fresh;
+    }
+}
+
 static int drive(sslq_tls *tls)
 {
     if (tls->failed)
@@ -820,9 +864,6 @@ static int drive(sslq_tls *tls)
         read_post_handshake(tls);
     }
     ERR_clear_error();
-    /* The records libssl wrote: everything in them was already taken from
-     * the message callback. */
-    (void)BIO_reset(tls->wbio);
 
     check_peer_flight(tls);
     if (!tls->failed)
@@ -833,6 +874,7 @@ static int drive(sslq_tls *tls)
     }
     if (tls->complete && !tls->complete_reported) {
         tls->complete_reported = 1;
+        shed_handshake_state(tls);
         if (tls->cb.on_handshake_complete != NULL)
             tls->cb.on_handshake_complete(tls->arg);
     }
@@ -907,12 +949,16 @@ static int feed_records(sslq_tls *tls, enum sslq_level level,
                         const uint8_t *data, size_t len)
 {
     record_sealer *s = &tls->sealer[level];
-    size_t max =
-        TLS_RECORD_HEADER_LEN + TLS_RECORD_MAX_PLAINTEXT + 1 + SSLQ_TAG_LEN;
-    uint8_t *rec = OPENSSL_malloc(max);
+    size_t max = TLS_RECORD_HEADER_LEN +
+                 (len < TLS_RECORD_MAX_PLAINTEXT ? len
+                                                 : TLS_RECORD_MAX_PLAINTEXT) +
+                 1 + SSLQ_TAG_LEN;
+    uint8_t *rec;
     int rv = 0;
 
-    if (rec == NULL)
+    if (level != SSLQ_LEVEL_INITIAL && (rv = sealer_ready(s)) != 0)
+        return rv;
+    if ((rec = OPENSSL_malloc(max)) == NULL)
         return SSLQ_ERR_NOMEM;
     while (len > 0 && rv == 0) {
         size_t n =
