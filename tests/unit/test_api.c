@@ -82,15 +82,9 @@ static int start_server(server *sv, int conns, uint64_t flags)
 {
     memset(sv, 0, sizeof(*sv));
     sv->conns = conns;
-    sv->ctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
-    if (sv->ctx == NULL || !sslq_test_pki_use_server(sv->ctx, pki))
-        return -1;
-    SSL_CTX_set_alpn_select_cb(sv->ctx, sslq_test_select_alpn,
-                               (void *)alpn);
-    sv->listener = SSLQ_new_listener(sv->ctx, flags);
-    sv->fd = sslq_test_udp_socket(&sv->addr, 1);
-    if (sv->listener == NULL || sv->fd < 0 ||
-        !SSLQ_set_fd(sv->listener, sv->fd) || !SSLQ_listen(sv->listener))
+    if ((sv->ctx = sslq_test_server_ctx(pki, alpn)) == NULL ||
+        (sv->listener = sslq_test_listen(sv->ctx, flags, &sv->fd,
+                                         &sv->addr)) == NULL)
         return -1;
     return pthread_create(&sv->thread, NULL, serve, sv);
 }
@@ -105,31 +99,17 @@ static void stop_server(server *sv)
 
 static SSL_CTX *client_ctx(void)
 {
-    SSL_CTX *ctx = SSLQ_CTX_new(SSLQ_QUIC_client_method());
+    SSL_CTX *ctx = sslq_test_client_ctx(pki);
 
     assert_non_null(ctx);
-    assert_true(sslq_test_pki_trust(ctx, pki->ca));
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     return ctx;
 }
 
 static SSL *client_connect(SSL_CTX *ctx, const server *sv, int *fd)
 {
-    SSL *c = SSLQ_new(ctx);
-    BIO_ADDR *peer = BIO_ADDR_new();
-    struct sockaddr_in unused;
+    SSL *c = sslq_test_client(ctx, &sv->addr, alpn, 0, fd);
 
     assert_non_null(c);
-    *fd = sslq_test_udp_socket(&unused, 0);
-    assert_true(*fd >= 0);
-    assert_true(SSLQ_set_fd(c, *fd));
-    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &sv->addr.sin_addr, 4,
-                                 sv->addr.sin_port));
-    assert_true(SSLQ_set1_initial_peer_addr(c, peer));
-    BIO_ADDR_free(peer);
-    assert_int_equal(SSLQ_set_alpn_protos(c, alpn, sizeof(alpn)), 0);
-    assert_true(SSLQ_set_tlsext_host_name(c, "localhost"));
-    assert_true(SSLQ_set1_host(c, "localhost"));
     assert_int_equal(SSLQ_connect(c), 1);
     return c;
 }
@@ -660,10 +640,8 @@ static void test_unaccepted_clients_beyond_pending_cap_are_refused(void **state)
     uint64_t most = 0;
 
     (void)state;
-    sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
-    assert_true(sslq_test_pki_use_server(sctx, pki));
-    SSL_CTX_set_alpn_select_cb(sctx, sslq_test_select_alpn,
-                               (void *)alpn);
+    sctx = sslq_test_server_ctx(pki, alpn);
+    assert_non_null(sctx);
     l = SSLQ_new_listener(sctx, 0);
     lfd = sslq_test_udp_socket(&laddr, 1);
     assert_true(SSLQ_set_fd(l, lfd));
@@ -812,21 +790,13 @@ static void test_explicit_event_mode_waits_for_handle_events(void **state)
     server sv;
     SSL_CTX *ctx;
     SSL *c = NULL;
-    BIO_ADDR *peer = BIO_ADDR_new();
     int fd, r = 0;
-    struct sockaddr_in unused;
 
     (void)state;
     assert_int_equal(start_server(&sv, 1, 0), 0);
     ctx = client_ctx();
-    c = SSLQ_new(ctx);
-    fd = sslq_test_udp_socket(&unused, 0);
-    assert_true(SSLQ_set_fd(c, fd));
-    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &sv.addr.sin_addr, 4,
-                                 sv.addr.sin_port));
-    assert_true(SSLQ_set1_initial_peer_addr(c, peer));
-    assert_int_equal(SSLQ_set_alpn_protos(c, alpn, sizeof(alpn)), 0);
-    assert_true(SSLQ_set1_host(c, "localhost"));
+    c = sslq_test_client(ctx, &sv.addr, alpn, 0, &fd);
+    assert_non_null(c);
     assert_true(SSLQ_set_blocking_mode(c, 0));
     assert_true(SSLQ_set_event_handling_mode(
         c, SSL_VALUE_EVENT_HANDLING_MODE_EXPLICIT));
@@ -860,7 +830,6 @@ static void test_explicit_event_mode_waits_for_handle_events(void **state)
     }
     SSLQ_free(c);
     close(fd);
-    BIO_ADDR_free(peer);
     SSL_CTX_free(ctx);
     pthread_join(sv.thread, NULL);
     SSLQ_free(sv.listener);
@@ -1043,17 +1012,13 @@ static int teardown(void **state)
  * nothing at all, its listener made from a domain with |domain_flags|. */
 static int handshake_while_server_is_away(uint64_t domain_flags)
 {
-    SSL_CTX *sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method()), *cctx;
+    SSL_CTX *sctx = sslq_test_server_ctx(pki, alpn), *cctx;
     SSL *domain, *listener, *c, *accepted;
-    BIO_ADDR *peer = BIO_ADDR_new();
-    struct sockaddr_in saddr, unused;
+    struct sockaddr_in saddr;
     int sfd, cfd, r = 0;
     uint64_t flags = 0;
 
     assert_non_null(sctx);
-    assert_true(sslq_test_pki_use_server(sctx, pki));
-    SSL_CTX_set_alpn_select_cb(sctx, sslq_test_select_alpn,
-                               (void *)alpn);
     domain = SSLQ_new_domain(sctx, domain_flags);
     assert_non_null(domain);
     listener = SSLQ_new_listener_from(domain, 0);
@@ -1067,14 +1032,8 @@ static int handshake_while_server_is_away(uint64_t domain_flags)
     assert_true(SSLQ_listen(listener));
 
     cctx = client_ctx();
-    c = SSLQ_new(cctx);
-    cfd = sslq_test_udp_socket(&unused, 0);
-    assert_true(SSLQ_set_fd(c, cfd));
-    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &saddr.sin_addr, 4,
-                                 saddr.sin_port));
-    assert_true(SSLQ_set1_initial_peer_addr(c, peer));
-    assert_int_equal(SSLQ_set_alpn_protos(c, alpn, sizeof(alpn)), 0);
-    assert_true(SSLQ_set1_host(c, "localhost"));
+    c = sslq_test_client(cctx, &saddr, alpn, 0, &cfd);
+    assert_non_null(c);
     assert_true(SSLQ_set_blocking_mode(c, 0));
     /* Only the client is driven; the server side is left to itself. */
     for (int i = 0; i < 300 && r != 1; i++) {
@@ -1096,7 +1055,6 @@ static int handshake_while_server_is_away(uint64_t domain_flags)
     SSLQ_free(domain);
     close(sfd);
     SSL_CTX_free(sctx);
-    BIO_ADDR_free(peer);
     return r == 1;
 }
 

@@ -100,37 +100,20 @@ static int world_setup(void **state)
 {
     world *w = &W;
     pthread_t t;
-    BIO_ADDR *peer;
-    struct sockaddr_in unused;
     size_t n;
 
     (void)state;
     memset(w, 0, sizeof(*w));
-    w->sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    w->sctx = sslq_test_server_ctx(pki, alpn);
     assert_non_null(w->sctx);
-    assert_true(sslq_test_pki_use_server(w->sctx, pki));
-    SSL_CTX_set_alpn_select_cb(w->sctx, sslq_test_select_alpn,
-                               (void *)alpn);
-    w->l = SSLQ_new_listener(w->sctx, 0);
-    w->sfd = sslq_test_udp_socket(&w->addr, 1);
+    w->l = sslq_test_listen(w->sctx, 0, &w->sfd, &w->addr);
     assert_non_null(w->l);
-    assert_true(w->sfd >= 0);
-    assert_true(SSLQ_set_fd(w->l, w->sfd));
-    assert_true(SSLQ_listen(w->l));
     assert_int_equal(pthread_create(&t, NULL, accept_one, w), 0);
 
-    w->cctx = SSLQ_CTX_new(SSLQ_QUIC_client_method());
-    assert_true(sslq_test_pki_trust(w->cctx, pki->ca));
-    SSL_CTX_set_verify(w->cctx, SSL_VERIFY_PEER, NULL);
-    w->c = SSLQ_new(w->cctx);
-    w->cfd = sslq_test_udp_socket(&unused, 0);
-    assert_true(SSLQ_set_fd(w->c, w->cfd));
-    peer = listener_addr(w);
-    assert_true(SSLQ_set1_initial_peer_addr(w->c, peer));
-    BIO_ADDR_free(peer);
-    assert_int_equal(SSLQ_set_alpn_protos(w->c, alpn, sizeof(alpn)), 0);
-    assert_true(SSLQ_set_tlsext_host_name(w->c, "localhost"));
-    assert_true(SSLQ_set1_host(w->c, "localhost"));
+    w->cctx = sslq_test_client_ctx(pki);
+    assert_non_null(w->cctx);
+    w->c = sslq_test_client(w->cctx, &w->addr, alpn, 0, &w->cfd);
+    assert_non_null(w->c);
     assert_int_equal(SSLQ_connect(w->c), 1);
     pthread_join(t, NULL);
     assert_non_null(w->ac);

@@ -102,42 +102,23 @@ static sslq_conn_config *server_config(wire *w)
 static void wire_listen(wire *w)
 {
     memset(w, 0, sizeof(*w));
-    w->sctx = SSLQ_CTX_new(SSLQ_QUIC_server_method());
+    w->sctx = sslq_test_server_ctx(pki, alpn);
     assert_non_null(w->sctx);
-    assert_true(sslq_test_pki_use_server(w->sctx, pki));
-    SSL_CTX_set_alpn_select_cb(w->sctx, sslq_test_select_alpn,
-                               (void *)alpn);
-    w->listener = SSLQ_new_listener(w->sctx, 0);
+    w->listener = sslq_test_listen(w->sctx, 0, &w->sfd, &w->saddr);
     assert_non_null(w->listener);
-    w->sfd = sslq_test_udp_socket(&w->saddr, 1);
-    assert_true(w->sfd >= 0);
-    assert_true(SSLQ_set_fd(w->listener, w->sfd));
     assert_true(SSLQ_set_blocking_mode(w->listener, 0));
-    assert_true(SSLQ_listen(w->listener));
 }
 
 static void wire_connect(wire *w)
 {
-    struct sockaddr_in any;
-    BIO_ADDR *peer = BIO_ADDR_new();
     int r = 0;
 
-    w->cctx = SSLQ_CTX_new(SSLQ_QUIC_client_method());
+    w->cctx = sslq_test_client_ctx(pki);
     assert_non_null(w->cctx);
-    assert_true(sslq_test_pki_trust(w->cctx, pki->ca));
     SSLQ_CTX_set_keylog_callback(w->cctx, keylog);
-    w->client = SSLQ_new(w->cctx);
+    w->client = sslq_test_client(w->cctx, &w->saddr, alpn, 1, &w->cfd);
     assert_non_null(w->client);
-    w->cfd = sslq_test_udp_socket(&any, 1);
-    assert_true(w->cfd >= 0);
-    assert_true(SSLQ_set_fd(w->client, w->cfd));
     assert_true(SSLQ_set_blocking_mode(w->client, 0));
-    assert_true(BIO_ADDR_rawmake(peer, AF_INET, &w->saddr.sin_addr, 4,
-                                 w->saddr.sin_port));
-    assert_true(SSLQ_set1_initial_peer_addr(w->client, peer));
-    BIO_ADDR_free(peer);
-    assert_int_equal(SSLQ_set_alpn_protos(w->client, alpn, sizeof(alpn)), 0);
-    assert_true(SSLQ_set1_host(w->client, "localhost"));
     assert_true(
         SSLQ_set_default_stream_mode(w->client, SSL_DEFAULT_STREAM_MODE_NONE));
     client_secretlen = 0;
