@@ -65,10 +65,10 @@ mkdir -p "$build"
 { cmake -S "$top" -B "$build/bookworm" $cmake_args &&
   cmake --build "$build/bookworm" -j"$jobs" --target qbench_server-sslquic qbench_client-sslquic h3-server
 } >"$build/bookworm.log" 2>&1 || { cat "$build/bookworm.log"; echo "run: build failed" >&2; exit 1; }
-echo "== build: Debian 13 chroot (native OpenSSL 3.5)"
+echo "== build: Debian 13 chroot (native OpenSSL 3.5, and sslquic on it)"
 $chroot_run sh -c "cmake -S /src -B /build $cmake_args &&
-    cmake --build /build -j$jobs --target qbench_server-native qbench_client-native h3-server-native &&
-    echo \"\$(openssl version | cut -d' ' -f1-2), ngtcp2 \$(pkg-config --modversion libngtcp2) (unused by native), gcc \$(gcc -dumpversion)\" >/build/versions.txt" \
+    cmake --build /build -j$jobs --target qbench_server-native qbench_client-native h3-server-native qbench_server-sslquic &&
+    echo \"\$(openssl version | cut -d' ' -f1-2), ngtcp2 \$(pkg-config --modversion libngtcp2), gcc \$(gcc -dumpversion)\" >/build/versions.txt" \
     >"$build/trixie.log" 2>&1 || { cat "$build/trixie.log"; echo "run: chroot build failed" >&2; exit 1; }
 
 # The work dir lives in the trixie tree so the chroot sees it at /build/work.
@@ -102,14 +102,15 @@ start_server() {
     fifo=$work/port.$$
     rm -f "$fifo" && mkfifo "$fifo" || return 1
     exec 3<>"$fifo"
-    if [ "$impl" = sslquic ]; then
+    case $impl in
+    sslquic)
         timeout -k 5 300 "$host_srv" --cert "$work/cert.pem" --key "$work/key.pem" \
-            --port-file "$fifo" "$@" >"$log" 2>&1 &
-    else
-        timeout -k 5 300 $chroot_run /build/bench/qbench_server-native \
+            --port-file "$fifo" "$@" >"$log" 2>&1 & ;;
+    *) # native, or sslquic35: sslquic built in the chroot
+        timeout -k 5 300 $chroot_run "/build/bench/qbench_server-${impl/sslquic35/sslquic}" \
             --cert /build/work/cert.pem --key /build/work/key.pem \
-            --port-file "/build/work/port.$$" "$@" >"$log" 2>&1 &
-    fi
+            --port-file "/build/work/port.$$" "$@" >"$log" 2>&1 & ;;
+    esac
     spid=$!
     conf_read_port "$spid"
     exec 3>&-
@@ -324,7 +325,9 @@ for rep in $(seq "$reps"); do
         fi
         # holding 10000 connections is slow to set up: one rep only
         [ "$w" = hold ] && [ "$rep" -gt 1 ] && continue
-        for impl in sslquic native; do
+        impls="sslquic native"
+        [ "$w" = hold ] || impls="$impls sslquic35"
+        for impl in $impls; do
             echo "== rep $rep/$reps: $w, $impl server ($((SECONDS - t_start)) s)"
             "run_$w" "$impl" "$rep"
         done
@@ -356,6 +359,13 @@ ran() {
     return 1
 }
 
+# measured35 KEY: whether sslquic35 (sslquic on the chroot's OpenSSL 3.5 and
+# ngtcp2 1.x) runs the workload of metric KEY: not hold, h3 or the pairs.
+measured35() {
+    case $1 in hold_* | h3_* | *_e2e) return 1 ;; esac
+    return 0
+}
+
 # metric  label  unit  better
 metrics=(
 "hs_per_cpu|handshakes|handshakes per server CPU s|higher"
@@ -385,21 +395,29 @@ metrics=(
 "h3_server_cpu|h3_server_cpu|server CPU s/GB (h3-server)|lower"
 )
 table=$(
-    printf '| metric | unit | better | sslquic/3.0 | native/3.5 | sslquic/native35 | ngtcp2 gtlsserver (h3) |\n'
-    printf '|---|---|---|---|---|---|---|\n'
+    printf '| metric | unit | better | sslquic/3.0 | native/3.5 | sslquic/native35 | sslquic/3.5 | sslquic35/native35 | ngtcp2 gtlsserver (h3) |\n'
+    printf '|---|---|---|---|---|---|---|---|---|\n'
     for m in "${metrics[@]}"; do
         IFS='|' read -r key label unit better <<<"$m"
-        a=$(get "$key" sslquic) b=$(get "$key" native) g=$(get "$key" gtls)
+        a=$(get "$key" sslquic) b=$(get "$key" native) c=$(get "$key" sslquic35) g=$(get "$key" gtls)
         missing=FAILED
         ran "$key" || missing="not run"
-        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$unit" "$better" \
-            "${a:-$missing}" "${b:-$missing}" "$(ratio "$a" "$b")" "${g:--}"
+        c35=${c:-$missing}
+        measured35 "$key" || c35=-
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$unit" "$better" \
+            "${a:-$missing}" "${b:-$missing}" "$(ratio "$a" "$b")" \
+            "$c35" "$(ratio "$c" "$b")" "${g:--}"
     done
 )
 ratios=$(
     for m in "${metrics[@]}"; do
         IFS='|' read -r key label unit better <<<"$m"
         echo "ratio $label sslquic/native35 $(ratio "$(get "$key" sslquic)" "$(get "$key" native)")"
+    done
+    for m in "${metrics[@]}"; do
+        IFS='|' read -r key label unit better <<<"$m"
+        measured35 "$key" &&
+            echo "ratio $label sslquic35/native35 $(ratio "$(get "$key" sslquic35)" "$(get "$key" native)")"
     done
     for key in h3_down_mbps h3_server_cpu; do
         echo "ratio ${key/_mbps/} sslquic/gtlsserver $(ratio "$(get "$key" sslquic)" "$(get "$key" gtls)")"
@@ -423,7 +441,8 @@ tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
     echo "- sslquic/3.0: Debian 12 host, $(openssl version | cut -d' ' -f1-2), ngtcp2 $(pkg-config --modversion libngtcp2), gcc $(gcc -dumpversion), Release"
-    echo "- native/3.5: Debian 13 chroot, $tri_versions, Release"
+    echo "- native/3.5: Debian 13 chroot, $tri_versions (ngtcp2 unused by native), Release"
+    echo "- sslquic/3.5: sslquic built in the same chroot ($tri_versions), Release: what a Debian 13 user of sslquic gets"
     echo "- HTTP/3 reference: Debian 12 ngtcp2-server/-client $(dpkg-query -W -f '${Version}' ngtcp2-server 2>/dev/null) (gtlsserver/gtlsclient, GnuTLS $(dpkg-query -W -f '${Version}' libgnutls30 2>/dev/null))"
     echo "- client: qbench_client-native (OpenSSL 3.5, in the chroot) for every qbench run, except the *_pair rows, where each server has its own implementation's client (sslquic: qbench_client-sslquic on the host); the h3 rows use Debian's gtlsclient against each server; all on the same loopback, one at a time"
     echo "- sizes: handshakes $hs_conns connections (2 workers x 16 in flight, 1 byte each way); bulk $bulk_bytes bytes up then down on one stream; many $many_conns connections x 4 streams x 256 KiB echo, all at once (2 workers); idle $idle_conns connections; hold $hold_conns idle connections then the bulk transfer (one rep); $reps reps, median shown"
@@ -432,6 +451,8 @@ tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
     echo
     echo "The ratio is sslquic/3.0 divided by native/3.5: above 1 is better for"
     echo "sslquic where higher is better, below 1 where lower is better."
+    echo "sslquic35/native35 compares the two on the same Debian 13 libraries"
+    echo "(not for the hold, pair and h3 rows, marked -)."
     echo
     echo '```'
     echo "$ratios"
