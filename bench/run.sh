@@ -8,6 +8,8 @@
 #
 #   sslquic/3.0   bench/qbench_server-sslquic, Debian 12 build, on the host
 #   native/3.5    bench/qbench_server-native, Debian 13 build, in the chroot
+#   sslquic/3.5   bench/qbench_server-sslquic, Debian 13 build, in the chroot
+#                 (not for the hold workload)
 #
 # plus each implementation's own client for the bulk pair, and an HTTP/3
 # download by Debian's gtlsclient from examples/h3-server (sslquic and
@@ -16,7 +18,7 @@
 # and writes bench/results.md.  Exits non-zero if any run failed (a failed
 # run gives no figure).  Needs root (the chroot).
 #
-#   bench/run.sh                 defaults: about 2 minutes on 2 cores
+#   bench/run.sh                 defaults: about 5 minutes on 2 cores
 #   bench/run.sh --full          1 GiB bulk, 1000 x 4 streams, 10000 idle
 #   QB_REPS=5 bench/run.sh       repetitions (median taken; default 3)
 #   QB_HS_CONNS, QB_BULK_BYTES, QB_MANY_CONNS, QB_IDLE_CONNS, QB_HOLD_CONNS
