@@ -141,7 +141,7 @@ run_handshakes() { # IMPL REP
     crc=$?
     [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
     wait "$spid"; src=$?; spid=
-    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "handshakes $1" "$s" "$c"; return; fi
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then run_failed "$1" "handshakes, rep $2" "$s" "$c"; return; fi
     add hs_per_cpu "$1" "$(awk -v n="$(kv conns "$s")" -v c="$(kv cpu "$s")" 'BEGIN{printf "%.1f", n/c}')"
     add hs_wall "$1" "$(kv conns_per_s "$c")"
     add hs_unclosed "$1" "$(kv unclosed "$s")"
@@ -162,7 +162,7 @@ run_bulk() {
     crc=$?
     [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
     wait "$spid"; src=$?; spid=
-    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "bulk $1${3:+ $3}" "$s" "$c"; return; fi
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then run_failed "$1" "bulk${3:+ $3}, rep $2" "$s" "$c"; return; fi
     if [ -n "$sfx" ] || [ "$1" = native ]; then
         add bulk_up_mbps_e2e "$1" "$(kv up_mbps "$c")"
         add bulk_down_mbps_e2e "$1" "$(kv down_mbps "$c")"
@@ -189,7 +189,7 @@ run_many() { # IMPL REP
     crc=$?
     [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
     wait "$spid"; src=$?; spid=
-    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "many $1" "$s" "$c"; return; fi
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then run_failed "$1" "many, rep $2" "$s" "$c"; return; fi
     add many_mbps "$1" "$(kv mbps "$c")"
     add many_p50 "$1" "$(kv p50_ms "$c")"
     add many_p99 "$1" "$(kv p99_ms "$c")"
@@ -213,7 +213,7 @@ run_hold() { # IMPL REP
         if ! kill -0 "$spid" 2>/dev/null || ! kill -0 "$ipid" 2>/dev/null ||
            [ $((SECONDS - t0)) -gt 240 ]; then
             kill "$spid" "$ipid" 2>/dev/null; wait "$spid" "$ipid" 2>/dev/null; spid=
-            hold_failed "$1" "$hold_conns connections never all held" "$s" "$i"; return
+            run_failed "$1" "hold: $hold_conns connections never all held" "$s" "$i"; return
         fi
         sleep 0.5
     done
@@ -223,25 +223,26 @@ run_hold() { # IMPL REP
     [ $crc -ne 0 ] && kill "$spid" 2>/dev/null
     wait "$spid"; src=$?; spid=
     kill "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null
-    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then hold_failed "$1" "bulk transfer" "$s" "$c"; return; fi
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then run_failed "$1" "hold: the bulk transfer" "$s" "$c"; return; fi
     add hold_secs "$1" "$(sed -n 's/^held [0-9]* connections in \([0-9.]*\) s$/\1/p' "$i" | head -n1)"
     add hold_bulk_cpu "$1" "$(awk -v u="$(kv up_cpu "$s")" -v d="$(kv down_cpu "$s")" \
         -v x="$(kv up_bytes "$s")" -v y="$(kv down_bytes "$s")" 'BEGIN{printf "%.3f", (u + d) / ((x + y) / 1e9)}')"
     add hold_bulk_mbps "$1" "$(awk -v a="$(kv up_mbps "$c")" -v b="$(kv down_mbps "$c")" 'BEGIN{printf "%.1f", (a + b) / 2}')"
 }
 
-# A failed hold run of the sslquic server fails the benchmark; the native
-# server's is recorded as a finding (results.md says what happened) and
-# leaves its cells FAILED.
+# A failed run of an sslquic server fails the benchmark.  The native
+# server's is a finding about the reference: results.md lists it, the rep
+# gives no figure (the median is of the others; a one-rep workload's cells
+# read FAILED), and the run still counts as passed.
 native_findings=
-hold_failed() { # IMPL WHAT LOG...
+run_failed() { # IMPL WHAT LOG...
     local impl=$1 what=$2
     shift 2
-    if [ "$impl" = sslquic ]; then failed_run "hold $impl: $what" "$@"; return; fi
-    echo "----- native server, hold: $what failed (recorded, not a benchmark failure) -----"
+    if [ "$impl" != native ]; then failed_run "$what, $impl server" "$@"; return; fi
+    echo "----- native server, $what: failed (recorded, not a benchmark failure) -----"
     for f in "$@"; do echo "--- $f"; tail -n 5 "$f"; done
     native_findings="$native_findings
-- hold, native/3.5 server: $what failed with $hold_conns idle connections held ($(grep -h -m1 -E 'stuck|FAILED|held:' "$@" | head -n2 | tr '\n' ' '))"
+- $what, native/3.5 server: $(grep -h -m1 -E 'error|stuck|FAILED' "$@" | head -n1)"
 }
 
 run_idle() { # IMPL REP
@@ -253,7 +254,7 @@ run_idle() { # IMPL REP
     wait "$spid"; src=$?; spid=
     kill "$cpid" 2>/dev/null
     wait "$cpid"; crc=$?
-    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then failed_run "idle $1" "$s" "$c"; return; fi
+    if [ $crc -ne 0 ] || [ $src -ne 0 ]; then run_failed "$1" "idle, rep $2" "$s" "$c"; return; fi
     add mem_per_conn "$1" "$(awk -v a="$(kv rss_first_kb "$s")" -v b="$(kv rss_end_kb "$s")" \
         -v n="$idle_conns" 'BEGIN{printf "%.2f", (b-a)/(n-1)}')"
     add mem_rss_end "$1" "$(kv rss_end_kb "$s")"
@@ -404,11 +405,10 @@ table=$(
         a=$(get "$key" sslquic) b=$(get "$key" native) c=$(get "$key" sslquic35) g=$(get "$key" gtls)
         missing=FAILED
         ran "$key" || missing="not run"
-        c35=${c:-$missing}
-        measured35 "$key" || c35=-
+        c35=${c:-$missing} r35=$(ratio "$c" "$b")
+        measured35 "$key" || c35=- r35=-
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$unit" "$better" \
-            "${a:-$missing}" "${b:-$missing}" "$(ratio "$a" "$b")" \
-            "$c35" "$(ratio "$c" "$b")" "${g:--}"
+            "${a:-$missing}" "${b:-$missing}" "$(ratio "$a" "$b")" "$c35" "$r35" "${g:--}"
     done
 )
 ratios=$(
@@ -480,7 +480,7 @@ tri_versions=$(cat "$build/trixie/versions.txt" 2>/dev/null)
     if [ -n "$native_findings" ]; then
         echo
         echo "Native server findings (runs of the reference that did not complete;"
-        echo "their cells read FAILED):"
+        echo "the median is of its other reps, a one-rep workload's cells read FAILED):"
         echo "$native_findings"
     fi
     [ $fails -eq 0 ] || { echo; echo "**$fails run(s) FAILED; their figures are missing.**"; }
