@@ -4,7 +4,7 @@
 # sanitizers) on Debian 12 (OpenSSL 3.0 + sslquic) and in the Debian 13 chroot
 # (native OpenSSL 3.5), then runs every workload against both servers in the
 # same run, with the same client (the native OpenSSL 3.5 qbench_client, in the
-# chroot), interleaved rep by rep:
+# chroot), interleaved rep by rep, each rep starting with another server:
 #
 #   sslquic/3.0   bench/qbench_server-sslquic, Debian 12 build, on the host
 #   native/3.5    bench/qbench_server-native, Debian 13 build, in the chroot
@@ -317,10 +317,20 @@ run_h3() { # IMPL REP
     rm -f "$work/dl/blob"
 }
 
+# rotate REP WORD...: the words, the first REP-1 of them moved to the end.
+# Each rep starts with another server, so that none always runs first after
+# the previous workload (whose leftovers, such as a 256 MiB file written by
+# the h3 client, can slow the next run).
+rotate() {
+    local r=$((($1 - 1) % ($# - 1)))
+    shift
+    echo "${@:r+1}" "${@:1:r}"
+}
+
 for rep in $(seq "$reps"); do
     for w in $workloads; do
         if [ "$w" = h3 ]; then
-            for impl in sslquic native gtls; do
+            for impl in $(rotate "$rep" sslquic native gtls); do
                 echo "== rep $rep/$reps: HTTP/3 download, gtlsclient <- $impl server ($((SECONDS - t_start)) s)"
                 run_h3 "$impl" "$rep"
             done
@@ -330,7 +340,7 @@ for rep in $(seq "$reps"); do
         [ "$w" = hold ] && [ "$rep" -gt 1 ] && continue
         impls="sslquic native"
         [ "$w" = hold ] || impls="$impls sslquic35"
-        for impl in $impls; do
+        for impl in $(rotate "$rep" $impls); do
             echo "== rep $rep/$reps: $w, $impl server ($((SECONDS - t_start)) s)"
             "run_$w" "$impl" "$rep"
         done
