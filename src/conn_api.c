@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include <openssl/err.h>
+
 #include "error.h"
 #include "impl.h"
 
@@ -682,7 +684,7 @@ static int do_read(SSL *ssl, void *buf, size_t num, size_t *readbytes,
             }
             if (r == SSLQ_ERR_PROTO) {
                 if (s->recv_part == SSLQ_PART_NONE)
-                    fail(io.o, SSL_ERROR_SSL, SSLQ_R_WRONG_STREAM_DIRECTION);
+                    fail(io.o, SSL_ERROR_SSL, SSLQ_R_STREAM_SEND_ONLY);
                 else if (s->recv_part == SSLQ_PART_CONN_CLOSED)
                     fail(io.o, SSL_ERROR_SSL, SSLQ_R_CONN_CLOSED);
                 else
@@ -814,7 +816,7 @@ static int write_fail_reason(const sslq_stream *s)
 {
     switch (s->send_part) {
     case SSLQ_PART_NONE:
-        return SSLQ_R_WRONG_STREAM_DIRECTION;
+        return SSLQ_R_STREAM_RECV_ONLY;
     case SSLQ_PART_CONN_CLOSED:
         return SSLQ_R_CONN_CLOSED;
     case SSLQ_PART_RESET_LOCAL:
@@ -1065,8 +1067,9 @@ SSL *SSLQ_accept_stream(SSL *s, uint64_t flags)
     if (!conn_start(io.co))
         goto out;
     if (incoming_rejected(io.co)) {
-        /* OpenSSL 3.5: nothing can arrive, so asking is a mistake. */
-        fail(io.o, SSL_ERROR_SSL, SSLQ_R_OPERATION_NOT_SUPPORTED);
+        /* OpenSSL 3.5: nothing can arrive, so asking is a mistake, and
+         * says so with ERR's common reason for one. */
+        fail(io.o, SSL_ERROR_SSL, ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED);
         goto out;
     }
     if (io.co->conn != NULL && sslq_conn_accept_queue_len(io.co->conn) == 0) {

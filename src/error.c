@@ -69,6 +69,8 @@ static ERR_STRING_DATA err_reasons[] = {
     {SSLQ_R_NO_DEFAULT_STREAM, "no default stream"},
     {SSLQ_R_STREAM_LIMIT_REACHED, "stream limit reached"},
     {SSLQ_R_WRONG_STREAM_DIRECTION, "wrong stream direction"},
+    {SSLQ_R_STREAM_SEND_ONLY, "stream send only"},
+    {SSLQ_R_STREAM_RECV_ONLY, "stream recv only"},
     {SSLQ_R_STREAM_FINISHED, "stream finished"},
     {SSLQ_R_STREAM_RESET, "stream reset"},
     {SSLQ_R_UNSUPPORTED_VALUE, "unsupported value"},

@@ -777,7 +777,14 @@ SSLQUIC_API int SSLQ_get_err_lib(void);
 #define SSLQ_R_NO_DEFAULT_STREAM 123
 /* the peer allows no more streams of this type */
 #define SSLQ_R_STREAM_LIMIT_REACHED 124
-/* read on a send-only or write on a receive-only stream */
+/* read on a stream that only sends (a local unidirectional stream) */
+#define SSLQ_R_STREAM_SEND_ONLY 132
+/* write or conclude on a stream that only receives (a peer's
+ * unidirectional stream) */
+#define SSLQ_R_STREAM_RECV_ONLY 133
+/* no longer raised: SSLQ_R_STREAM_SEND_ONLY and SSLQ_R_STREAM_RECV_ONLY,
+ * worded as OpenSSL 3.5's reasons, took its place; kept so that code
+ * naming it still builds */
 #define SSLQ_R_WRONG_STREAM_DIRECTION 125
 /* write after the stream was concluded */
 #define SSLQ_R_STREAM_FINISHED 126

@@ -413,6 +413,8 @@ static void test_err_reasons_are_distinct_library_reasons(void **state)
         SSLQ_R_NO_DEFAULT_STREAM,
         SSLQ_R_STREAM_LIMIT_REACHED,
         SSLQ_R_WRONG_STREAM_DIRECTION,
+        SSLQ_R_STREAM_SEND_ONLY,
+        SSLQ_R_STREAM_RECV_ONLY,
         SSLQ_R_STREAM_FINISHED,
         SSLQ_R_STREAM_RESET,
         SSLQ_R_UNSUPPORTED_VALUE,
