@@ -98,10 +98,10 @@ int sslq_bufq_append(sslq_bufq *q, const uint8_t *data, size_t len)
 /* The chunk holding offset |from| (which must lie in [start, end)) and, in
  * *coff, the offset of its first byte; the walk starts at the cursor when
  * that is not past |from|. */
-static const sslq_bufq_chunk *locate(const sslq_bufq *q, uint64_t from,
-                                     uint64_t *coff)
+static sslq_bufq_chunk *locate(const sslq_bufq *q, uint64_t from,
+                               uint64_t *coff)
 {
-    const sslq_bufq_chunk *c = q->head;
+    sslq_bufq_chunk *c = q->head;
     uint64_t off = q->head_offset;
 
     if (q->cur != NULL && q->cur_offset <= from) {
@@ -141,7 +141,6 @@ static size_t fill_vec(const sslq_bufq *q, const sslq_bufq_chunk *c,
 size_t sslq_bufq_vec(sslq_bufq *q, uint64_t from, struct iovec *vec,
                      size_t nvec, size_t *total)
 {
-    const sslq_bufq_chunk *c;
     uint64_t coff;
 
     if (from < q->start || from >= q->end) {
@@ -149,10 +148,9 @@ size_t sslq_bufq_vec(sslq_bufq *q, uint64_t from, struct iovec *vec,
             *total = 0;
         return 0;
     }
-    c = locate(q, from, &coff);
-    q->cur = (sslq_bufq_chunk *)c;
+    q->cur = locate(q, from, &coff);
     q->cur_offset = coff;
-    return fill_vec(q, c, coff, from, vec, nvec, total);
+    return fill_vec(q, q->cur, coff, from, vec, nvec, total);
 }
 
 size_t sslq_bufq_peek(const sslq_bufq *q, uint8_t *out, size_t len)
