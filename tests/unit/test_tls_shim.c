@@ -1204,6 +1204,27 @@ test_client_hello_after_handshake_fails_with_unexpected_message(void **state)
     pair_free(&p);
 }
 
+/* Once the handshake is over the shim drops its Handshake-level record key:
+ * more data at that level (a peer's bug, or a retransmission ngtcp2 did not
+ * filter) is a protocol violation, never a use of the freed key. */
+static void test_handshake_level_data_after_handshake_is_protocol_violation(
+    void **state)
+{
+    static const uint8_t finished[] = {20, 0, 0, 32};
+    pair p;
+    pair_new(&p);
+    pair_open(&p);
+    run(&p);
+    assert_completed(&p);
+    assert_int_equal(sslq_tls_provide_data(p.s.tls, SSLQ_LEVEL_HANDSHAKE,
+                                           finished, sizeof(finished)),
+                     SSLQ_ERR_PROTO);
+    assert_int_equal(sslq_tls_provide_data(p.c.tls, SSLQ_LEVEL_HANDSHAKE,
+                                           finished, sizeof(finished)),
+                     SSLQ_ERR_PROTO);
+    pair_free(&p);
+}
+
 static void test_key_update_fails_with_unexpected_message(void **state)
 {
     static const uint8_t key_update[] = {24, 0, 0, 1, 0};
@@ -1364,6 +1385,8 @@ int main(void)
             test_initial_data_after_handshake_is_protocol_violation),
         cmocka_unit_test(
             test_client_hello_after_handshake_fails_with_unexpected_message),
+        cmocka_unit_test(
+            test_handshake_level_data_after_handshake_is_protocol_violation),
         cmocka_unit_test(test_key_update_fails_with_unexpected_message),
         cmocka_unit_test(test_corrupt_handshake_message_fails_with_alert),
         cmocka_unit_test(
