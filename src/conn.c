@@ -1113,9 +1113,10 @@ int sslq_conn_write(sslq_conn *c, uint8_t *buf, size_t cap, size_t *len,
             sid = s->id;
             /* One packet's worth: each vector touches a chunk, and a
              * packet takes at most |cap| bytes. */
-            nv = cap / s->send.chunk_size + 2;
+            size_t want = cap / s->send.chunk_size + 2;
+
             nv = sslq_bufq_vec(&s->send, s->send_offset, iov,
-                               nv < 16 ? nv : 16, &total);
+                               want < 16 ? want : 16, &total);
             for (size_t i = 0; i < nv; i++) {
                 vec[i].base = iov[i].iov_base;
                 vec[i].len = iov[i].iov_len;
